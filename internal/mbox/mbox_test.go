@@ -1,0 +1,115 @@
+package mbox
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundTripByteExact(t *testing.T) {
+	messages := []string{
+		"Subject: lf\n\nbody\n",
+		"Subject: crlf\r\n\r\nbody\r\nFrom here\r\n",
+		"Subject: no final newline\n\nlast line",
+		"Subject: crlf no final newline\r\n\r\nlast line",
+		"Subject: from lines\n\nFrom me\n>From you\n>>From them\nFromage\n",
+		"Subject: empty body\n\n",
+		"Subject: trailing blank lines\n\nbody\n\n\n",
+		"From the desk of a header-less message\n",
+	}
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	date := time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC)
+	for _, m := range messages {
+		if err := w.WriteMessage(Postmark("sender@example.com", date), []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	r := NewReader(&buf, 0)
+	for i, want := range messages {
+		msg, err := r.Next()
+		if err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		if msg.Number != i+1 {
+			t.Errorf("message %d: Number = %d", i+1, msg.Number)
+		}
+		if msg.Postmark != "From sender@example.com Mon Nov  2 08:30:00 2026" {
+			t.Errorf("message %d: Postmark = %q", i+1, msg.Postmark)
+		}
+		if string(msg.Data) != want {
+			t.Errorf("message %d:\n got %q\nwant %q", i+1, msg.Data, want)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the last message: err = %v, want io.EOF", err)
+	}
+}
+
+func TestEscaping(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.WriteMessage("From a Mon Nov  2 08:30:00 2026", []byte("X: y\n\nFrom me\n>From you\n"))
+	w.Flush()
+	want := "From a Mon Nov  2 08:30:00 2026\nX: y\n\n>From me\n>>From you\n\n"
+	if buf.String() != want {
+		t.Errorf("written\n%q\nwant\n%q", buf.String(), want)
+	}
+}
+
+func TestReaderMboxoUnescapedBodyLine(t *testing.T) {
+	in := "From a@b Mon Nov  2 08:30:00 2026\nX: 1\n\nFrom the desk of Bob\n\nFrom a@b Mon Nov  2 08:31:00 2026\nX: 2\n\nbody\n"
+	r := NewReader(strings.NewReader(in), 0)
+	first, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first.Data) != "X: 1\n\nFrom the desk of Bob\n" {
+		t.Errorf("first message = %q", first.Data)
+	}
+	second, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(second.Data) != "X: 2\n\nbody" {
+		t.Errorf("second message = %q", second.Data)
+	}
+}
+
+func TestReaderSizeLimit(t *testing.T) {
+	big := strings.Repeat("x", 100) + "\n"
+	in := "From a Mon Nov  2 08:30:00 2026\n" + strings.Repeat(big, 10) + "\n" +
+		"From a Mon Nov  2 08:31:00 2026\nX: small\n\n"
+	r := NewReader(strings.NewReader(in), 500)
+	if _, err := r.Next(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("large message: err = %v, want ErrTooLarge", err)
+	}
+	msg, err := r.Next()
+	if err != nil {
+		t.Fatalf("message after the large one: %v", err)
+	}
+	if msg.Number != 2 || string(msg.Data) != "X: small\n" {
+		t.Errorf("message after the large one = %d %q", msg.Number, msg.Data)
+	}
+}
+
+func TestReaderNotMbox(t *testing.T) {
+	r := NewReader(strings.NewReader("Subject: hi\n\nbody\n"), 0)
+	if _, err := r.Next(); err == nil || err == io.EOF {
+		t.Errorf("err = %v, want an error naming the missing From line", err)
+	}
+}
+
+func TestReaderEmpty(t *testing.T) {
+	r := NewReader(strings.NewReader(""), 0)
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("err = %v, want io.EOF", err)
+	}
+}
