@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/extract"
+	"github.com/tlsrpt/tlsrpt/internal/mbox"
+	"github.com/tlsrpt/tlsrpt/internal/report"
+)
+
+const program = "tlsrpt-extract"
+
+type config struct {
+	verbose        bool
+	debug          bool
+	rejects        string
+	maxMessageSize int64
+	maxReportSize  int64
+	maxDepth       int
+	workers        int
+}
+
+func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&cfg.verbose, "v", false, "log each report found and each message skipped for carrying no report")
+	fs.BoolVar(&cfg.debug, "debug", false, "log the parsed detail of every message and report (implies -v)")
+	fs.StringVar(&cfg.rejects, "rejects", "", "append every message that gave an error to this mbox `file`")
+	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", extract.DefaultMaxMessageSize, "maximum size of one message or one non-mbox input, in `bytes`")
+	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum size of one decompressed report, in `bytes`")
+	fs.IntVar(&cfg.maxDepth, "max-depth", extract.DefaultMaxDepth, "maximum MIME nesting `depth`, forwarded messages included")
+	fs.IntVar(&cfg.workers, "workers", 0, "messages processed in parallel; 0 means one per CPU")
+	fs.String("config", "", "read flags from this `file`, one \"name value\" per line")
+	fs.Usage = func() { usage(fs) }
+	return fs
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, `Usage: %s [flags] [FILE|DIR|-]...
+
+Reads SMTP TLS reports (RFC 8460) and writes one normalised report per line
+(NDJSON) on standard output. Without arguments it reads standard input.
+Each input is recognised by its content: an mbox (mboxrd or mboxo, LF or
+CRLF), a single RFC 5322 message, an RFC 8460 JSON report, gzip-compressed
+JSON or a zip archive of .json reports. A directory is read as a Maildir
+(cur/ and new/) or as a folder of such files.
+
+Flags (each also set by the environment variable shown, or by -config):
+`, program)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		env := "TLSRPT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		arg := "-" + f.Name
+		if name != "" {
+			arg += " " + name
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t(default %s)\t%s\n", arg, env, def, text)
+	})
+	tw.Flush()
+	fmt.Fprintf(w, `
+Exit status:
+  %d   every input was read (messages without a report are skipped and counted)
+  %d   invalid flags or arguments
+  %d  some input could not be used; every report found was written
+  %d   reading an input or writing the output failed
+`, cli.ExitOK, cli.ExitUsage, cli.ExitDataErr, cli.ExitFailure)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := newFlagSet(&cfg, stderr)
+	if err := cli.ParseFlags(fs, args, "TLSRPT"); err != nil {
+		return err
+	}
+	if cfg.maxMessageSize <= 0 || cfg.maxReportSize <= 0 || cfg.maxDepth <= 0 || cfg.workers < 0 {
+		return cli.Exit(cli.ExitUsage, errors.New("-max-message-size, -max-report-size and -max-depth must be positive, -workers not negative"))
+	}
+	log := cli.NewLogger(stderr, program, cfg.verbose, cfg.debug)
+
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+
+	var rejects *rejectWriter
+	if cfg.rejects != "" {
+		var err error
+		if rejects, err = openRejects(cfg.rejects); err != nil {
+			return cli.Exit(cli.ExitFailure, err)
+		}
+	}
+
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	var st stats
+	opts := extract.Options{
+		MaxMessageSize: cfg.maxMessageSize,
+		MaxReportSize:  cfg.maxReportSize,
+		MaxDepth:       cfg.maxDepth,
+		Workers:        cfg.workers,
+	}
+	var line []byte
+	err := extract.Run(ctx, opts, inputs, stdin, func(res *extract.Result) error {
+		st.count(res)
+		for _, r := range res.Reports {
+			line = r.AppendJSON(line[:0])
+			line = append(line, '\n')
+			if _, err := out.Write(line); err != nil {
+				return fmt.Errorf("writing output: %w", err)
+			}
+			log.Info(fmt.Sprintf("found report %s from %s", r.ReportID, r.OrganizationName))
+			if log.Enabled(ctx, slog.LevelDebug) {
+				logReport(log, res, r)
+			}
+		}
+		if res.Skipped {
+			log.Info("skipped a message that carries no report", "input", res.Input, "message", res.Message,
+				"message-id", res.MessageID, "subject", res.Subject)
+		}
+		if res.IOErr != nil {
+			log.Error(res.IOErr.Error())
+		}
+		for _, e := range res.Errors {
+			log.Error(e.Error())
+		}
+		if len(res.Errors) > 0 && rejects != nil && res.Raw != nil {
+			if err := rejects.write(res); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if flushErr := out.Flush(); err == nil && flushErr != nil {
+		err = fmt.Errorf("writing output: %w", flushErr)
+	}
+	if rejects != nil {
+		if closeErr := rejects.close(); err == nil && closeErr != nil {
+			err = closeErr
+		}
+	}
+	log.Info("done", "reports", st.reports, "messages", st.messages, "skipped", st.skipped,
+		"errors", st.errors, "rejected", rejectedCount(rejects))
+	switch {
+	case err != nil:
+		return cli.Exit(cli.ExitFailure, err)
+	case st.ioErrors > 0:
+		return cli.Exit(cli.ExitFailure, fmt.Errorf("%d input(s) could not be read", st.ioErrors))
+	case st.errors > 0:
+		return cli.Exit(cli.ExitDataErr, fmt.Errorf("%d report(s) or input(s) could not be used; %d report(s) written", st.errors, st.reports))
+	}
+	return nil
+}
+
+type stats struct {
+	messages, reports, skipped, errors, ioErrors int
+}
+
+func (s *stats) count(res *extract.Result) {
+	if res.Message > 0 {
+		s.messages++
+	}
+	s.reports += len(res.Reports)
+	s.errors += len(res.Errors)
+	if res.IOErr != nil {
+		s.ioErrors++
+	}
+	if res.Skipped {
+		s.skipped++
+	}
+}
+
+// logReport logs the parsed detail of one report at debug level.
+func logReport(log *slog.Logger, res *extract.Result, r *report.Report) {
+	src := r.Source
+	log.Debug("report", "report-id", r.ReportID, "organization", r.OrganizationName,
+		"start", r.Start.Format(time.RFC3339), "end", r.End.Format(time.RFC3339),
+		"input", src.Input, "message", src.Message, "message-id", src.MessageID,
+		"mime-part", src.Part, "filename", src.Filename, "sha256", src.SHA256)
+	for i, p := range r.Policies {
+		log.Debug("policy", "report-id", r.ReportID, "index", i, "policy-type", p.Type,
+			"policy-domain", p.Domain, "successful", p.Successful, "failed", p.Failed,
+			"failure-details", len(p.FailureDetails))
+	}
+	for _, w := range r.Warnings {
+		log.Debug("warning", "report-id", r.ReportID, "code", w.Code, "path", w.Path, "message", w.Message)
+	}
+}
+
+// rejectWriter appends rejected messages to an mbox file.
+type rejectWriter struct {
+	f     *os.File
+	w     *mbox.Writer
+	count int
+}
+
+func openRejects(name string) (*rejectWriter, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening -rejects file: %w", err)
+	}
+	return &rejectWriter{f: f, w: mbox.NewWriter(f)}, nil
+}
+
+func (rw *rejectWriter) write(res *extract.Result) error {
+	postmark := res.Postmark
+	if postmark == "" {
+		postmark = mbox.Postmark("MAILER-DAEMON", time.Now())
+	}
+	if err := rw.w.WriteMessage(postmark, res.Raw); err != nil {
+		return fmt.Errorf("writing -rejects file %s: %w", rw.f.Name(), err)
+	}
+	rw.count++
+	return nil
+}
+
+func (rw *rejectWriter) close() error {
+	err := rw.w.Flush()
+	if closeErr := rw.f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return fmt.Errorf("writing -rejects file %s: %w", rw.f.Name(), err)
+	}
+	return nil
+}
+
+func rejectedCount(rw *rejectWriter) int {
+	if rw == nil {
+		return 0
+	}
+	return rw.count
+}

@@ -1,0 +1,214 @@
+// Package extract finds the SMTP TLS reports (RFC 8460) in files and
+// streams: mbox, single messages, Maildir folders, raw or compressed JSON.
+// Inputs are recognised by their content. Messages are processed by a
+// bounded pool of workers, and results come out in input order.
+package extract
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/tlsrpt/tlsrpt/internal/mailmsg"
+	"github.com/tlsrpt/tlsrpt/internal/report"
+)
+
+// Default limits.
+const (
+	DefaultMaxMessageSize = 32 << 20
+	DefaultMaxReportSize  = 16 << 20
+	DefaultMaxDepth       = mailmsg.DefaultMaxDepth
+
+	// maxInFlightBytes bounds the message bytes held by queued and running
+	// jobs together, so memory does not grow with the input. A single
+	// larger message still runs, alone.
+	maxInFlightBytes = 8 << 20
+)
+
+// Options are the limits and parallelism of a run. Zero values mean the
+// defaults.
+type Options struct {
+	MaxMessageSize int64 // bytes of one message or one non-mbox input
+	MaxReportSize  int64 // bytes of one decompressed report
+	MaxDepth       int   // MIME nesting, message/rfc822 included
+	Workers        int   // parallel workers; <= 0 means GOMAXPROCS
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxReportSize <= 0 {
+		o.MaxReportSize = DefaultMaxReportSize
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o
+}
+
+// Result is what one unit of input gave: one message of an mbox, one
+// message file, or one JSON, gzip or zip file.
+type Result struct {
+	Input     string // file name, "-" for standard input
+	Message   int    // 1-based message number; 0 when the input is not mail
+	MessageID string
+	Subject   string
+	Postmark  string // mbox "From " line, empty outside an mbox
+	Raw       []byte // the message, nil when the input is not mail or was not read
+
+	Reports []*report.Report
+	Errors  []error // reports or inputs that could not be used, each an *Error
+	IOErr   error   // reading the input failed (exit status 1 rather than 65)
+	Skipped bool    // a message with no report and no error
+}
+
+// unit is one piece of work for a worker.
+type unit struct {
+	input    string
+	number   int
+	postmark string
+	data     []byte
+	isMail   bool
+	err      error // the unit could not be used; data is nil
+	ioErr    error // reading the input failed; data is nil
+}
+
+type job struct {
+	unit   unit
+	result *Result
+	done   chan struct{}
+}
+
+// Run reads the inputs in order and calls handle once per unit with its
+// result, in input order, from a single goroutine. An input name "-"
+// reads stdin. A directory is read as a Maildir or a folder of files.
+// Run returns the first error from handle, or ctx.Err() when cancelled;
+// errors of the inputs themselves are reported through Result.Errors.
+func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, handle func(*Result) error) error {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	budget := newBudget(maxInFlightBytes)
+	jobs := make(chan *job, opts.Workers)
+	order := make(chan *job, opts.Workers*8)
+
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				j.result = process(j.unit, opts)
+				close(j.done)
+			}
+		}()
+	}
+
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		emit := func(u unit) bool {
+			if !budget.acquire(ctx, len(u.data)) {
+				return false
+			}
+			j := &job{unit: u, done: make(chan struct{})}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				budget.release(len(u.data))
+				return false
+			}
+			jobs <- j
+			return true
+		}
+		for _, name := range inputs {
+			if !readInput(ctx, name, stdin, opts, emit) {
+				return
+			}
+		}
+	}()
+
+	var handleErr error
+	for j := range order {
+		<-j.done
+		budget.release(len(j.unit.data))
+		if handleErr != nil {
+			continue
+		}
+		if err := handle(j.result); err != nil {
+			handleErr = err
+			cancel()
+		}
+	}
+	workers.Wait()
+	if handleErr != nil {
+		return handleErr
+	}
+	return ctx.Err()
+}
+
+// ExtractFile returns every report in one file or directory, read with
+// the default limits. The error joins every error met, so a nil error
+// means the whole input was used.
+func ExtractFile(path string) ([]*report.Report, error) {
+	var reports []*report.Report
+	var errs []error
+	err := Run(context.Background(), Options{}, []string{path}, nil, func(r *Result) error {
+		reports = append(reports, r.Reports...)
+		errs = append(errs, r.Errors...)
+		if r.IOErr != nil {
+			errs = append(errs, r.IOErr)
+		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return reports, errors.Join(errs...)
+}
+
+// budget is a counting semaphore over bytes.
+type budget struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	limit int
+	used  int
+}
+
+func newBudget(limit int) *budget {
+	b := &budget{limit: limit}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire waits until n bytes fit in the budget, or until nothing else is
+// in flight, so that a unit larger than the budget still runs alone.
+func (b *budget) acquire(ctx context.Context, n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used > 0 && b.used+n > b.limit {
+		if ctx.Err() != nil {
+			return false
+		}
+		b.cond.Wait()
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *budget) release(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}

@@ -1,0 +1,272 @@
+// Package payload turns the decoded bytes of one MIME part, or one file,
+// into report documents. It decides by the bytes, never by the media type
+// or the file name: gzip magic, zip magic or a JSON text. Decompression is
+// bounded, so a gzip bomb is rejected after reading at most the limit.
+package payload
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Kind is the format of a payload, found from its leading bytes.
+type Kind int
+
+// Payload kinds.
+const (
+	Unknown Kind = iota
+	Gzip
+	Zip
+	JSON
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Gzip:
+		return "gzip"
+	case Zip:
+		return "zip"
+	case JSON:
+		return "JSON"
+	}
+	return "unknown"
+}
+
+// ErrTooLarge is returned when a decompressed report exceeds the limit.
+var ErrTooLarge = errors.New("decompressed report exceeds the size limit")
+
+// ErrUnknownFormat is returned for a payload that is neither gzip, zip
+// nor JSON.
+var ErrUnknownFormat = errors.New("payload is neither gzip, zip nor JSON")
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zipMagic  = []byte("PK\x03\x04")
+	utf8BOM   = []byte{0xEF, 0xBB, 0xBF}
+)
+
+// Sniff returns the kind of data from its leading bytes. A JSON text may
+// start with a UTF-8 byte order mark and white space.
+func Sniff(data []byte) Kind {
+	switch {
+	case bytes.HasPrefix(data, gzipMagic):
+		return Gzip
+	case bytes.HasPrefix(data, zipMagic):
+		return Zip
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) > 0 && (data[0] == '{' || data[0] == '[') {
+		return JSON
+	}
+	return Unknown
+}
+
+// Document is one JSON text found in a payload.
+type Document struct {
+	Kind     Kind   // the outer format the document was found in
+	Filename string // zip member name; empty outside a zip archive
+	Data     []byte // the JSON text
+	Notes    []Note // tolerated deviations in the carrier
+}
+
+// Note is a tolerated deviation of the carrier, not of the report itself.
+type Note struct {
+	Code    string
+	Message string
+}
+
+// Note codes.
+const (
+	NoteGzipTrailingData = "gzip-trailing-data"
+)
+
+// maxZipMembers bounds the number of archive members read from one zip.
+const maxZipMembers = 1000
+
+// Decode returns the JSON documents that data holds: itself for JSON, the
+// decompressed member for gzip, and every .json (or .json.gz) member for
+// zip. maxSize bounds each decompressed document; maxSize <= 0 means no
+// limit.
+func Decode(data []byte, maxSize int64) ([]Document, error) {
+	return decode(data, maxSize, 0)
+}
+
+func decode(data []byte, maxSize int64, depth int) ([]Document, error) {
+	kind := Sniff(data)
+	switch kind {
+	case JSON:
+		if maxSize > 0 && int64(len(data)) > maxSize {
+			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
+		}
+		return []Document{{Kind: JSON, Data: data}}, nil
+	case Gzip:
+		out, notes, err := Gunzip(data, maxSize)
+		if err != nil {
+			return nil, err
+		}
+		if inner := Sniff(out); inner != JSON {
+			return nil, fmt.Errorf("gzip holds %s data, expected a JSON report", inner)
+		}
+		return []Document{{Kind: Gzip, Data: out, Notes: notes}}, nil
+	case Zip:
+		if depth > 0 {
+			return nil, errors.New("zip archive nested in an archive")
+		}
+		return unzip(data, maxSize)
+	}
+	return nil, ErrUnknownFormat
+}
+
+// Gunzip decompresses the gzip data, reading at most maxSize+1 bytes of
+// output. Concatenated members are joined as RFC 1952 section 2.2 allows;
+// bytes after the last member that do not start another member, such as
+// the CRLF some senders append, are ignored with a note.
+func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
+	src := bytes.NewReader(data)
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid gzip: %w", err)
+	}
+	zr.Multistream(false)
+
+	var buf bytes.Buffer
+	buf.Grow(sizeHint(data, maxSize))
+	var notes []Note
+	for {
+		limit := int64(-1)
+		if maxSize > 0 {
+			limit = maxSize - int64(buf.Len()) + 1
+		}
+		if err := copyLimited(&buf, zr, limit); err != nil {
+			return nil, nil, err
+		}
+		if maxSize > 0 && int64(buf.Len()) > maxSize {
+			return nil, nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
+		}
+
+		rest := data[len(data)-src.Len():]
+		if len(rest) == 0 {
+			break
+		}
+		if !bytes.HasPrefix(rest, gzipMagic) {
+			notes = append(notes, Note{
+				Code:    NoteGzipTrailingData,
+				Message: fmt.Sprintf("%d bytes after the end of the gzip data, ignored", len(rest)),
+			})
+			break
+		}
+		if err := zr.Reset(src); err != nil {
+			return nil, nil, fmt.Errorf("invalid gzip member: %w", err)
+		}
+		zr.Multistream(false)
+	}
+	return buf.Bytes(), notes, nil
+}
+
+// copyLimited copies from r to buf until EOF or until limit bytes were
+// copied; limit < 0 means no limit.
+func copyLimited(buf *bytes.Buffer, r io.Reader, limit int64) error {
+	var err error
+	if limit < 0 {
+		_, err = buf.ReadFrom(r)
+	} else {
+		_, err = buf.ReadFrom(io.LimitReader(r, limit))
+	}
+	if err != nil {
+		return fmt.Errorf("invalid gzip: %w", err)
+	}
+	return nil
+}
+
+// sizeHint returns the size to allocate for the decompressed data: the
+// ISIZE field of the gzip trailer (RFC 1952 section 2.3.1), which the
+// sender controls, so it is capped by maxSize and by a multiple of the
+// compressed size.
+func sizeHint(data []byte, maxSize int64) int {
+	const minHint = 512
+	if len(data) < 18 {
+		return minHint
+	}
+	hint := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if ceiling := int64(len(data)) * 64; hint > ceiling {
+		hint = ceiling
+	}
+	if maxSize > 0 && hint > maxSize {
+		hint = maxSize
+	}
+	if hint < minHint {
+		hint = minHint
+	}
+	return int(hint) + 1
+}
+
+// unzip returns the report documents of a zip archive: members whose name
+// ends in .json or .json.gz, or, when there are none, every member that
+// holds JSON or gzip.
+func unzip(data []byte, maxSize int64) ([]Document, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("invalid zip: %w", err)
+	}
+	if len(zr.File) > maxZipMembers {
+		return nil, fmt.Errorf("zip archive has %d members, more than %d", len(zr.File), maxZipMembers)
+	}
+
+	var docs []Document
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || !isReportName(f.Name) {
+			continue
+		}
+		member, err := readZipMember(f, maxSize)
+		if err != nil {
+			return nil, fmt.Errorf("zip member %q: %w", f.Name, err)
+		}
+		inner, err := decode(member, maxSize, 1)
+		if err != nil {
+			return nil, fmt.Errorf("zip member %q: %w", f.Name, err)
+		}
+		for _, d := range inner {
+			d.Kind = Zip
+			d.Filename = f.Name
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, errors.New("zip archive holds no .json report")
+	}
+	return docs, nil
+}
+
+func isReportName(name string) bool {
+	name = strings.ToLower(path.Base(name))
+	return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")
+}
+
+func readZipMember(f *zip.File, maxSize int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+
+	var r io.Reader = rc
+	if maxSize > 0 {
+		r = io.LimitReader(rc, maxSize+1)
+	}
+	member, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if maxSize > 0 && int64(len(member)) > maxSize {
+		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
+	}
+	return member, nil
+}
