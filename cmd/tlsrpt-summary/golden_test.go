@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/extract"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
+
+// corpusDir holds real reports from many senders; see its README.md.
+const corpusDir = "../../testdata/corpus"
+
+// testNow is the clock of every test: a Monday morning after the last
+// report day in the corpus (2026-05-13).
+var testNow = time.Date(2026, 5, 18, 6, 0, 0, 0, time.UTC)
+
+// corpusStore writes every report that tlsrpt-extract finds in the corpus
+// to a store file, one line each as tlsrpt-ingest writes it, and returns
+// its path. As tlsrpt-ingest does, it stores a report once when several
+// corpus files carry it (report.Report.Key). Files that carry no usable
+// report (the cron mail, the RFC figure that is not valid JSON) are
+// logged, not fatal.
+func corpusStore(t *testing.T) string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(corpusDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && d.Name() != "README.md" {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ingested := time.Date(2026, 5, 14, 12, 0, 0, 0, time.UTC)
+	var store []byte
+	var reports int
+	seen := map[string]bool{}
+	for _, file := range files {
+		found, err := extract.ExtractFile(file)
+		if err != nil {
+			t.Logf("%s: %v", strings.TrimPrefix(file, corpusDir+"/"), err)
+		}
+		for _, r := range found {
+			if seen[r.Key()] {
+				continue
+			}
+			seen[r.Key()] = true
+			r.Ingested = ingested
+			r.Source = nil // the path depends on where the test runs
+			store = r.AppendJSON(store)
+			store = append(store, '\n')
+			reports++
+		}
+	}
+	if reports < 20 {
+		t.Fatalf("corpus gave %d distinct reports, want at least 20", reports)
+	}
+
+	path := filepath.Join(t.TempDir(), "tlsrpt.jsonl")
+	if err := os.WriteFile(path, store, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runCommand runs the command with the test clock, no NO_COLOR and
+// stdout taken for a terminal when terminal is true.
+func runCommand(t *testing.T, args []string, stdin string, env map[string]string, terminal bool) (stdout, stderr string, code int) {
+	t.Helper()
+	c := &command{
+		now:        func() time.Time { return testNow },
+		getenv:     func(name string) string { return env[name] },
+		isTerminal: func(io.Writer) bool { return terminal },
+	}
+	var out, errOut bytes.Buffer
+	err := c.run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), cli.Code(err)
+}
+
+func TestGoldenCorpus(t *testing.T) {
+	store := corpusStore(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"failures.txt", nil, cli.ExitFailure},
+		{"verbose.txt", []string{"-v"}, cli.ExitFailure},
+		{"summary.json", []string{"-json"}, cli.ExitFailure},
+		{"since-2024.txt", []string{"-v", "-since", "2024-01-01", "-until", "2024-12-31"}, cli.ExitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"-store", store}, tt.args...)
+			stdout, stderr, code := runCommand(t, args, "", nil, false)
+			if code != tt.wantCode {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
+			}
+			if stderr != "" && !strings.Contains(strings.Join(tt.args, " "), "-v") {
+				t.Errorf("stderr not empty:\n%s", stderr)
+			}
+			compareGolden(t, filepath.Join("testdata", tt.name), stdout)
+		})
+	}
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; run go test -update to create it", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}

@@ -1,0 +1,117 @@
+package summary
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Period selects reports by their date range. It is the half-open interval
+// [Since, Until); a zero bound leaves that side open.
+//
+// A report is in the period when its covered range (see CoveredRange)
+// overlaps the interval. A daily report from 2024-09-15T00:00:00Z to
+// 2024-09-16T00:00:00Z is therefore in "-since 2024-09-15 -until
+// 2024-09-15" and not in "-since 2024-09-16", whichever way the sender
+// wrote its end.
+type Period struct {
+	Since time.Time
+	Until time.Time
+}
+
+// Contains reports whether a report with the given date range is in the
+// period. A report whose range is empty (start equals end) is in the
+// period when its start is.
+func (p Period) Contains(start, end time.Time) bool {
+	start, end = CoveredRange(start, end)
+	if !p.Until.IsZero() && !start.Before(p.Until) {
+		return false
+	}
+	if !p.Since.IsZero() && !end.After(p.Since) && start.Before(p.Since) {
+		return false
+	}
+	return true
+}
+
+// CoveredRange returns the half-open interval [start, end) a report
+// covers, in UTC. RFC 8460 section 4.4 does not say whether end-datetime
+// is inclusive: Google writes the last second of the day (23:59:59Z),
+// Mail.ru and Microsoft the next midnight. An end at 23:59:59, with any
+// fraction of a second, is moved to the next midnight so both read alike.
+func CoveredRange(start, end time.Time) (time.Time, time.Time) {
+	start, end = start.UTC(), end.UTC()
+	if end.Hour() == 23 && end.Minute() == 59 && end.Second() == 59 {
+		end = end.Truncate(time.Second).Add(time.Second)
+	}
+	return start, end
+}
+
+// ReportDays returns the first and the last UTC day a report covers, as
+// "2006-01-02". A report belongs to the day of its start; the last day is
+// the day of the last instant before its covered end.
+func ReportDays(start, end time.Time) (string, string) {
+	start, end = CoveredRange(start, end)
+	first := start.Format(time.DateOnly)
+	if !end.After(start) {
+		return first, first
+	}
+	return first, end.Add(-time.Nanosecond).Format(time.DateOnly)
+}
+
+// ErrInvalidBound marks a -since or -until value that ParseBound cannot read.
+var ErrInvalidBound = errors.New("want a date (2006-01-02), an RFC 3339 time or a duration such as 7d or 24h")
+
+// ParseBound reads a -since or -until value relative to now:
+//
+//   - a date "2006-01-02" is midnight UTC at the start of that day for
+//     -since, and midnight at its end for -until, so the day is included;
+//   - an RFC 3339 time is that instant;
+//   - a duration ("7d", "36h", "90m", "1d12h") is that long before now;
+//     "d" is 24 hours.
+func ParseBound(value string, now time.Time, isUntil bool) (time.Time, error) {
+	value = strings.TrimSpace(value)
+	if day, err := time.ParseInLocation(time.DateOnly, value, time.UTC); err == nil {
+		if isUntil {
+			return day.AddDate(0, 0, 1), nil
+		}
+		return day, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, value); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := parseDuration(value)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid value %q: %w", value, ErrInvalidBound)
+	}
+	return now.UTC().Add(-d), nil
+}
+
+// parseDuration reads a Go duration with an optional leading number of
+// days ("7d", "1d12h"). It accepts only positive durations.
+func parseDuration(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.ParseUint(s[:i], 10, 16)
+		if err != nil {
+			return 0, err
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, err
+		}
+		if rest < 0 {
+			return 0, errors.New("duration is negative")
+		}
+	}
+	if days+rest <= 0 {
+		return 0, errors.New("duration is not positive")
+	}
+	return days + rest, nil
+}
