@@ -76,7 +76,7 @@ func StartDovecot(dir string, opts DovecotOptions) (*Server, error) {
 
 // identities names the system users Dovecot runs as.
 type identities struct {
-	Internal, Login string // default_internal_user, default_login_user
+	Internal, Login  string // default_internal_user, default_login_user
 	MailUID, MailGID int    // owner of the Maildir
 	Root             bool
 }
