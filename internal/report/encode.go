@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -33,6 +32,7 @@ func (r *Report) appendJSON(b []byte, withOwn bool) []byte {
 	b = appendString(b, formatTime(r.Start))
 	b = append(b, `,"end-datetime":`...)
 	b = appendString(b, formatTime(r.End))
+	b = appendMembers(b, r.DateRangeExtra)
 	b = append(b, `},"contact-info":`...)
 	b = appendString(b, r.ContactInfo)
 	b = append(b, `,"report-id":`...)
@@ -49,9 +49,8 @@ func (r *Report) appendJSON(b []byte, withOwn bool) []byte {
 
 	if withOwn {
 		if r.Source != nil {
-			src, _ := json.Marshal(r.Source) // a struct of strings and an int cannot fail
 			b = append(b, `,"`+MemberSource+`":`...)
-			b = append(b, src...)
+			b = r.Source.appendJSON(b)
 		}
 		if len(r.Warnings) > 0 {
 			b = append(b, `,"`+MemberWarnings+`":[`...)
@@ -77,6 +76,39 @@ func (r *Report) appendJSON(b []byte, withOwn bool) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// appendJSON writes the members that are set, in the order of the Source
+// fields. It escapes as appendString does, so a Message-ID such as
+// "<abc@example.com>" stays readable.
+func (s *Source) appendJSON(b []byte) []byte {
+	start := len(b)
+	b = appendOptional(b, "input", s.Input)
+	if s.Message > 0 {
+		b = append(b, `,"message":`...)
+		b = strconv.AppendInt(b, int64(s.Message), 10)
+	}
+	b = appendOptional(b, "message-id", s.MessageID)
+	b = appendOptional(b, "mime-part", s.Part)
+	b = appendOptional(b, "filename", s.Filename)
+	b = appendOptional(b, "report-domain", s.ReportDomain)
+	b = appendOptional(b, "sha256", s.SHA256)
+	if len(b) == start {
+		return append(b, "{}"...)
+	}
+	b[start] = '{' // the comma before the first member
+	return append(b, '}')
+}
+
+// appendOptional appends ,"name":"value" unless value is empty.
+func appendOptional(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, value)
 }
 
 func (p *Policy) appendJSON(b []byte) []byte {
@@ -109,27 +141,14 @@ func (p *Policy) appendJSON(b []byte) []byte {
 func (d *FailureDetail) appendJSON(b []byte) []byte {
 	b = append(b, `{"result-type":`...)
 	b = appendString(b, d.ResultType)
-	for _, m := range []struct{ name, value string }{
-		{"sending-mta-ip", d.SendingMTAIP},
-		{"receiving-mx-hostname", d.ReceivingMXHostname},
-		{"receiving-mx-helo", d.ReceivingMXHelo},
-		{"receiving-ip", d.ReceivingIP},
-	} {
-		if m.value != "" {
-			b = append(b, `,"`+m.name+`":`...)
-			b = appendString(b, m.value)
-		}
-	}
+	b = appendOptional(b, "sending-mta-ip", d.SendingMTAIP)
+	b = appendOptional(b, "receiving-mx-hostname", d.ReceivingMXHostname)
+	b = appendOptional(b, "receiving-mx-helo", d.ReceivingMXHelo)
+	b = appendOptional(b, "receiving-ip", d.ReceivingIP)
 	b = append(b, `,"failed-session-count":`...)
 	b = strconv.AppendInt(b, d.FailedSessionCount, 10)
-	if d.AdditionalInformation != "" {
-		b = append(b, `,"additional-information":`...)
-		b = appendString(b, d.AdditionalInformation)
-	}
-	if d.FailureReasonCode != "" {
-		b = append(b, `,"failure-reason-code":`...)
-		b = appendString(b, d.FailureReasonCode)
-	}
+	b = appendOptional(b, "additional-information", d.AdditionalInformation)
+	b = appendOptional(b, "failure-reason-code", d.FailureReasonCode)
 	b = appendMembers(b, d.Extra)
 	return append(b, '}')
 }

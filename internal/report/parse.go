@@ -2,13 +2,12 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,13 +22,15 @@ type Hints struct {
 // returned by Parse wrap it and say which member is at fault.
 var ErrInvalid = errors.New("not a usable RFC 8460 report")
 
-// Warning codes, one per kind of tolerated deviation.
+// Warning codes, one per kind of tolerated deviation. docs/report-format.md
+// lists the senders seen doing each.
 const (
 	WarnByteOrderMark     = "byte-order-mark"
 	WarnMissingMember     = "missing-member"
 	WarnNullMember        = "null-member"
 	WarnWrongType         = "wrong-type"
 	WarnDatetimeNoZone    = "datetime-without-zone"
+	WarnDateRangeReversed = "date-range-reversed"
 	WarnStringNotArray    = "string-not-array"
 	WarnCountAsString     = "count-as-string"
 	WarnPolicyTypeCase    = "policy-type-case"
@@ -61,7 +62,21 @@ var resultTypes = map[string]bool{
 	"sts-webpki-invalid":        true,
 }
 
+// The members each object defines; every other member is kept in Extra.
+var (
+	reportMembers        = []string{"organization-name", "date-range", "contact-info", "report-id", "policies", MemberSource, MemberWarnings, MemberIngested}
+	dateRangeMembers     = []string{"start-datetime", "end-datetime"}
+	policyEntryMembers   = []string{"policy", "summary", "failure-details"}
+	policyMembers        = []string{"policy-type", "policy-string", "policy-domain", "mx-host"}
+	summaryMembers       = []string{"total-successful-session-count", "total-failure-session-count"}
+	failureDetailMembers = []string{"result-type", "sending-mta-ip", "receiving-ip", "receiving-mx-hostname",
+		"receiving-mx-helo", "additional-information", "failure-reason-code", "failed-session-count"}
+)
+
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// documentPool recycles node slices, because no node outlives Parse.
+var documentPool = sync.Pool{New: func() any { return new(document) }}
 
 // Parse decodes one report and normalises it: datetimes in UTC, counts as
 // integers, policy-string, mx-host and failure-details as arrays and
@@ -72,32 +87,64 @@ func Parse(data []byte, hints Hints) (*Report, error) {
 	p := &parser{hints: hints}
 	if bytes.HasPrefix(data, utf8BOM) {
 		data = data[len(utf8BOM):]
-		p.warn(WarnByteOrderMark, "", "UTF-8 byte order mark before the JSON text, ignored")
+		p.warn(WarnByteOrderMark, location{}, "", "UTF-8 byte order mark before the JSON text, ignored")
 	}
 
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, fmt.Errorf("%w: the JSON text is %s, not an object", ErrInvalid, typeErr.Value)
-		}
-		return nil, fmt.Errorf("%w: invalid JSON: %v", ErrInvalid, err)
+	// One copy of the input; the strings of the report share it.
+	src := string(data)
+	doc := documentPool.Get().(*document)
+	defer func() {
+		doc.nodes = doc.nodes[:0]
+		documentPool.Put(doc)
+	}()
+	if err := parseDocument(src, doc); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if top == nil {
-		return nil, fmt.Errorf("%w: the JSON text is null, not an object", ErrInvalid)
+	p.doc = doc
+	if k := doc.nodes[0].kind; k != kindObject {
+		return nil, fmt.Errorf("%w: the JSON text is %s, not an object", ErrInvalid, k)
 	}
-	return p.report(top)
+	return p.report(0)
 }
 
 type parser struct {
 	hints    Hints
+	doc      *document
 	warnings []Warning
+}
+
+// location is where a member sits in the report, kept as indexes so that
+// the path string is built only when a warning or error needs it.
+type location struct {
+	policy int    // index in "policies" plus one; 0 outside a policy
+	detail int    // index in "failure-details" plus one; 0 outside one
+	object string // "date-range", "policy" or "summary"; "" for the enclosing entry
+}
+
+// path returns the member's path, such as
+// policies[0].failure-details[1].result-type.
+func (l location) path(member string) string {
+	var parts []string
+	if l.policy > 0 {
+		parts = append(parts, fmt.Sprintf("policies[%d]", l.policy-1))
+	}
+	if l.detail > 0 {
+		parts = append(parts, fmt.Sprintf("failure-details[%d]", l.detail-1))
+	}
+	if l.object != "" {
+		parts = append(parts, l.object)
+	}
+	if member != "" {
+		parts = append(parts, member)
+	}
+	return strings.Join(parts, ".")
 }
 
 // warn records a deviation. A warning with the same code and path is
 // recorded once, so parsing a normalised line adds nothing to the warnings
 // it already carries.
-func (p *parser) warn(code, path, format string, args ...any) {
+func (p *parser) warn(code string, at location, member, format string, args ...any) {
+	path := at.path(member)
 	for _, w := range p.warnings {
 		if w.Code == code && w.Path == path {
 			return
@@ -106,189 +153,207 @@ func (p *parser) warn(code, path, format string, args ...any) {
 	p.warnings = append(p.warnings, Warning{Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-func (p *parser) report(top map[string]json.RawMessage) (*Report, error) {
+func invalid(at location, member, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, at.path(member), fmt.Sprintf(format, args...))
+}
+
+func (p *parser) report(top int) (*Report, error) {
 	r := &Report{}
+	var at location
 
 	// tlsrpt's own members come first, so earlier warnings precede new ones.
-	if raw, ok := top[MemberSource]; ok && !isNull(raw) {
-		r.Source = &Source{}
-		if err := json.Unmarshal(raw, r.Source); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, MemberSource, err)
-		}
-	}
-	if raw, ok := top[MemberWarnings]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &p.warnings); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, MemberWarnings, err)
-		}
-	}
-	if raw, ok := top[MemberIngested]; ok && !isNull(raw) {
-		t, err := p.datetime(raw, MemberIngested)
-		if err != nil {
-			return nil, err
-		}
-		r.Ingested = t
+	if err := p.ownMembers(top, r); err != nil {
+		return nil, err
 	}
 
 	// RFC 8460 section 4.4: "report-id" identifies the report; without it
 	// the report cannot be deduplicated or referred to.
-	reportID, present := p.optionalString(top, "report-id", "report-id")
+	reportID, present := p.optionalString(top, at, "report-id")
 	if !present || strings.TrimSpace(reportID) == "" {
 		return nil, fmt.Errorf("%w: report-id is missing", ErrInvalid)
 	}
 	r.ReportID = reportID
 
-	r.OrganizationName = p.requiredString(top, "organization-name", "organization-name")
-	r.ContactInfo = p.requiredString(top, "contact-info", "contact-info")
+	r.OrganizationName = p.requiredString(top, at, "organization-name")
+	r.ContactInfo = p.requiredString(top, at, "contact-info")
 
 	if err := p.dateRange(top, r); err != nil {
 		return nil, err
 	}
 
-	raws, err := p.array(top, "policies", "policies", true)
+	policies, err := p.array(top, at, "policies", true)
 	if err != nil {
 		return nil, err
 	}
-	for i, raw := range raws {
-		pol, err := p.policy(raw, fmt.Sprintf("policies[%d]", i))
-		if err != nil {
-			return nil, err
+	if policies >= 0 {
+		r.Policies = make([]Policy, 0, p.doc.count(policies))
+		for i, c := 0, policies+1; c < p.next(policies); i, c = i+1, p.next(c) {
+			pol, err := p.policy(c, location{policy: i + 1})
+			if err != nil {
+				return nil, err
+			}
+			r.Policies = append(r.Policies, pol)
 		}
-		r.Policies = append(r.Policies, pol)
 	}
 
-	r.Extra = extra(top, "organization-name", "date-range", "contact-info", "report-id", "policies",
-		MemberSource, MemberWarnings, MemberIngested)
+	r.Extra = p.extra(top, reportMembers)
 	r.Warnings = p.warnings
 	return r, nil
 }
 
+// next returns the index of the node after the value at index i.
+func (p *parser) next(i int) int {
+	return int(p.doc.nodes[i].next)
+}
+
 // RFC 8460 section 4.4: "date-range" holds "start-datetime" and
 // "end-datetime" in RFC 3339 date-time format.
-func (p *parser) dateRange(top map[string]json.RawMessage, r *Report) error {
-	obj, err := p.object(top["date-range"], "date-range")
+func (p *parser) dateRange(top int, r *Report) error {
+	obj, err := p.object(top, location{}, "date-range")
 	if err != nil {
 		return err
 	}
-	if obj == nil {
+	if obj < 0 {
 		return fmt.Errorf("%w: date-range is missing", ErrInvalid)
 	}
+	at := location{object: "date-range"}
 	for _, m := range []struct {
 		name string
 		dst  *time.Time
 	}{{"start-datetime", &r.Start}, {"end-datetime", &r.End}} {
-		raw, ok := obj[m.name]
-		if !ok || isNull(raw) {
-			return fmt.Errorf("%w: date-range.%s is missing", ErrInvalid, m.name)
+		i := p.doc.member(obj, m.name)
+		if i < 0 || p.doc.nodes[i].kind == kindNull {
+			return invalid(at, m.name, "missing")
 		}
-		t, err := p.datetime(raw, "date-range."+m.name)
+		t, err := p.datetime(i, at, m.name)
 		if err != nil {
 			return err
 		}
 		*m.dst = t
 	}
 	if r.End.Before(r.Start) {
-		return fmt.Errorf("%w: date-range ends (%s) before it starts (%s)", ErrInvalid, formatTime(r.End), formatTime(r.Start))
+		p.warn(WarnDateRangeReversed, location{}, "date-range", "date-range ends (%s) before it starts (%s), kept as sent",
+			formatTime(r.End), formatTime(r.Start))
 	}
+	r.DateRangeExtra = p.extra(obj, dateRangeMembers)
 	return nil
 }
 
 // datetime reads an RFC 3339 date-time. Microsoft sent datetimes without a
 // time zone in 2023 (testdata/corpus/mox/microsoft.eml); they are read as
 // UTC, which is what Microsoft meant.
-func (p *parser) datetime(raw json.RawMessage, path string) (time.Time, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return time.Time{}, fmt.Errorf("%w: %s: want an RFC 3339 date-time string, got %s", ErrInvalid, path, raw)
+func (p *parser) datetime(i int, at location, member string) (time.Time, error) {
+	n := &p.doc.nodes[i]
+	if n.kind != kindString {
+		return time.Time{}, invalid(at, member, "want an RFC 3339 date-time string, got %s", p.abbreviate(i))
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339Nano, n.text)
+	if err != nil {
+		t, err = p.datetimeWithoutZone(n.text, at, member)
+		if err != nil {
+			return time.Time{}, err
+		}
 	}
+	t = t.UTC()
+	// The line format writes four-digit years, as RFC 3339 requires; an
+	// offset can move a date outside them.
+	if t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}, invalid(at, member, "date-time %q is outside the years 0000 to 9999 in UTC", n.text)
+	}
+	return t, nil
+}
+
+func (p *parser) datetimeWithoutZone(s string, at location, member string) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			p.warn(WarnDatetimeNoZone, path, "date-time %q has no time zone, read as UTC", s)
+			p.warn(WarnDatetimeNoZone, at, member, "date-time %q has no time zone, read as UTC", s)
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%w: %s: invalid RFC 3339 date-time %q", ErrInvalid, path, s)
+	return time.Time{}, invalid(at, member, "invalid RFC 3339 date-time %q", s)
 }
 
-func (p *parser) policy(raw json.RawMessage, path string) (Policy, error) {
+func (p *parser) policy(entry int, at location) (Policy, error) {
 	var pol Policy
-	entry, err := p.object(raw, path)
-	if err != nil {
-		return pol, err
-	}
-	if entry == nil {
-		return pol, fmt.Errorf("%w: %s is null", ErrInvalid, path)
+	if k := p.doc.nodes[entry].kind; k != kindObject {
+		return pol, invalid(at, "", "want an object, got %s", k)
 	}
 
-	desc, err := p.object(entry["policy"], path+".policy")
+	desc, err := p.object(entry, at, "policy")
 	if err != nil {
 		return pol, err
 	}
-	if desc == nil {
-		p.warn(WarnMissingMember, path+".policy", "policy is missing")
+	if desc < 0 {
+		p.warn(WarnMissingMember, at, "policy", "policy is missing")
 	}
-	if err := p.policyDescriptor(desc, path+".policy", &pol); err != nil {
+	if err := p.policyDescriptor(desc, location{policy: at.policy, object: "policy"}, &pol); err != nil {
 		return pol, err
 	}
 
-	summary, err := p.object(entry["summary"], path+".summary")
+	summary, err := p.object(entry, at, "summary")
 	if err != nil {
 		return pol, err
 	}
-	if summary == nil {
-		p.warn(WarnMissingMember, path+".summary", "summary is missing")
+	if summary < 0 {
+		p.warn(WarnMissingMember, at, "summary", "summary is missing")
 	}
 
-	details, err := p.array(entry, "failure-details", path+".failure-details", false)
+	details, err := p.array(entry, at, "failure-details", false)
 	if err != nil {
 		return pol, err
 	}
-	for i, d := range details {
-		fd, err := p.failureDetail(d, fmt.Sprintf("%s.failure-details[%d]", path, i))
-		if err != nil {
-			return pol, err
+	if details >= 0 {
+		pol.FailureDetails = make([]FailureDetail, 0, p.doc.count(details))
+		for i, c := 0, details+1; c < p.next(details); i, c = i+1, p.next(c) {
+			fd, err := p.failureDetail(c, location{policy: at.policy, detail: i + 1})
+			if err != nil {
+				return pol, err
+			}
+			pol.FailureDetails = append(pol.FailureDetails, fd)
 		}
-		pol.FailureDetails = append(pol.FailureDetails, fd)
 	}
 
-	if err := p.summary(summary, path+".summary", &pol); err != nil {
+	if err := p.summary(summary, location{policy: at.policy, object: "summary"}, &pol); err != nil {
 		return pol, err
 	}
-	pol.Extra = extra(entry, "policy", "summary", "failure-details")
+	pol.Extra = p.extra(entry, policyEntryMembers)
 	return pol, nil
 }
 
-func (p *parser) policyDescriptor(desc map[string]json.RawMessage, path string, pol *Policy) error {
-	typ := p.requiredString(desc, "policy-type", path+".policy-type")
+// policyDescriptor reads the "policy" object at index desc, which is -1
+// when the sender left it out.
+func (p *parser) policyDescriptor(desc int, at location, pol *Policy) error {
+	typ := p.requiredString(desc, at, "policy-type")
 	if lower := strings.ToLower(typ); lower != typ {
-		p.warn(WarnPolicyTypeCase, path+".policy-type", "policy-type %q written in lower case", typ)
+		p.warn(WarnPolicyTypeCase, at, "policy-type", "policy-type %q written in lower case", typ)
 		typ = lower
 	}
 	if typ != "" && !policyTypes[typ] {
-		p.warn(WarnUnknownPolicyType, path+".policy-type", "policy-type %q is not registered by RFC 8460, kept as sent", typ)
+		p.warn(WarnUnknownPolicyType, at, "policy-type", "policy-type %q is not registered by RFC 8460, kept as sent", typ)
 	}
 	pol.Type = typ
 
 	var err error
-	if pol.Strings, err = p.stringArray(desc, "policy-string", path+".policy-string"); err != nil {
+	if pol.Strings, err = p.stringArray(desc, at, "policy-string"); err != nil {
 		return err
 	}
-	if pol.MXHosts, err = p.stringArray(desc, "mx-host", path+".mx-host"); err != nil {
+	if pol.MXHosts, err = p.stringArray(desc, at, "mx-host"); err != nil {
 		return err
 	}
 	for i, host := range pol.MXHosts {
-		pol.MXHosts[i] = p.trimDot(host, fmt.Sprintf("%s.mx-host[%d]", path, i))
+		if trimmed := trimDots(host); trimmed != host {
+			p.warn(WarnTrailingDot, at, fmt.Sprintf("mx-host[%d]", i), "domain %q written without its trailing dot", host)
+			pol.MXHosts[i] = trimmed
+		}
 	}
 
-	domain, _ := p.optionalString(desc, "policy-domain", path+".policy-domain")
-	pol.Domain = p.trimDot(domain, path+".policy-domain")
+	domain, _ := p.optionalString(desc, at, "policy-domain")
+	pol.Domain = p.trimDot(domain, at, "policy-domain")
 	if pol.Domain == "" {
-		pol.Domain = p.domainFromCarrier(path + ".policy-domain")
+		pol.Domain = p.domainFromCarrier(at)
 	}
 
-	pol.PolicyExtra = extra(desc, "policy-type", "policy-string", "policy-domain", "mx-host")
+	pol.PolicyExtra = p.extra(desc, policyMembers)
 	return nil
 }
 
@@ -296,143 +361,175 @@ func (p *parser) policyDescriptor(desc map[string]json.RawMessage, path string, 
 // sends for no-policy-found, from the TLS-Report-Domain header (RFC 8460
 // section 5.3) or else from the attachment name (section 5.1:
 // sender "!" policy-domain "!" begin "!" end ...).
-func (p *parser) domainFromCarrier(path string) string {
-	if d := strings.TrimSuffix(strings.TrimSpace(p.hints.ReportDomain), "."); d != "" {
-		p.warn(WarnDomainFromHeader, path, "policy-domain is missing, taken from the TLS-Report-Domain header: %s", d)
+func (p *parser) domainFromCarrier(at location) string {
+	if d := trimDots(strings.TrimSpace(p.hints.ReportDomain)); d != "" {
+		p.warn(WarnDomainFromHeader, at, "policy-domain", "policy-domain is missing, taken from the TLS-Report-Domain header: %s", d)
 		return d
 	}
 	if d := DomainFromFilename(p.hints.Filename); d != "" {
-		p.warn(WarnDomainFromName, path, "policy-domain is missing, taken from the attachment name %q: %s", p.hints.Filename, d)
+		p.warn(WarnDomainFromName, at, "policy-domain", "policy-domain is missing, taken from the attachment name %q: %s", p.hints.Filename, d)
 		return d
 	}
-	p.warn(WarnMissingMember, path, "policy-domain is missing and neither a TLS-Report-Domain header nor an attachment name gives it")
+	p.warn(WarnMissingMember, at, "policy-domain", "policy-domain is missing and neither a TLS-Report-Domain header nor an attachment name gives it")
 	return ""
 }
 
 // DomainFromFilename returns the policy domain from a report file name of
-// the form RFC 8460 section 5.1 gives, or "" when the name has another form.
+// the form RFC 8460 section 5.1 gives, or "" when the name has another form:
+// sender "!" policy-domain "!" begin-timestamp "!" end-timestamp
+// ["!" unique-id] "." extension, the timestamps in seconds since 1970.
 func DomainFromFilename(name string) string {
 	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
 		name = name[i+1:]
 	}
 	fields := strings.Split(name, "!")
-	if len(fields) < 4 {
+	if len(fields) < 4 || len(fields) > 5 {
 		return ""
 	}
-	return strings.TrimSuffix(fields[1], ".")
+	if !startsWithDigit(fields[2]) || !startsWithDigit(fields[3]) {
+		return ""
+	}
+	return trimDots(fields[1])
 }
 
-// summary reads the totals. RFC 8460 section 4.4 requires both counts; a
-// missing failure count is taken as the sum of the failure details.
-func (p *parser) summary(obj map[string]json.RawMessage, path string, pol *Policy) error {
+func startsWithDigit(s string) bool {
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+// summary reads the totals from the "summary" object at index obj, which is
+// -1 when the sender left it out. RFC 8460 section 4.4 requires both
+// counts; a missing failure count is taken as the sum of the failure details.
+func (p *parser) summary(obj int, at location, pol *Policy) error {
 	var err error
-	if pol.Successful, err = p.count(obj, "total-successful-session-count", path, 0); err != nil {
+	if pol.Successful, err = p.count(obj, at, "total-successful-session-count", 0); err != nil {
 		return err
 	}
 	sum := pol.FailureTotal()
-	if pol.Failed, err = p.count(obj, "total-failure-session-count", path, sum); err != nil {
+	if pol.Failed, err = p.count(obj, at, "total-failure-session-count", sum); err != nil {
 		return err
 	}
 	if len(pol.FailureDetails) > 0 && sum != pol.Failed {
-		p.warn(WarnCountMismatch, path+".total-failure-session-count",
+		p.warn(WarnCountMismatch, at, "total-failure-session-count",
 			"total-failure-session-count is %d but the failure details add up to %d, kept as sent", pol.Failed, sum)
 	}
-	pol.SummaryExtra = extra(obj, "total-successful-session-count", "total-failure-session-count")
+	pol.SummaryExtra = p.extra(obj, summaryMembers)
 	return nil
 }
 
-func (p *parser) failureDetail(raw json.RawMessage, path string) (FailureDetail, error) {
+func (p *parser) failureDetail(obj int, at location) (FailureDetail, error) {
 	var fd FailureDetail
-	obj, err := p.object(raw, path)
-	if err != nil {
-		return fd, err
-	}
-	if obj == nil {
-		return fd, fmt.Errorf("%w: %s is null", ErrInvalid, path)
+	if k := p.doc.nodes[obj].kind; k != kindObject {
+		return fd, invalid(at, "", "want an object, got %s", k)
 	}
 
-	fd.ResultType = p.requiredString(obj, "result-type", path+".result-type")
+	fd.ResultType = p.requiredString(obj, at, "result-type")
 	if fd.ResultType != "" && !resultTypes[fd.ResultType] {
-		p.warn(WarnUnknownResultType, path+".result-type", "result-type %q is not registered by RFC 8460, kept as sent", fd.ResultType)
+		p.warn(WarnUnknownResultType, at, "result-type", "result-type %q is not registered by RFC 8460, kept as sent", fd.ResultType)
 	}
-	fd.SendingMTAIP = p.ip(obj, "sending-mta-ip", path)
-	fd.ReceivingIP = p.ip(obj, "receiving-ip", path)
-	host, _ := p.optionalString(obj, "receiving-mx-hostname", path+".receiving-mx-hostname")
-	fd.ReceivingMXHostname = p.trimDot(host, path+".receiving-mx-hostname")
-	fd.ReceivingMXHelo, _ = p.optionalString(obj, "receiving-mx-helo", path+".receiving-mx-helo")
-	fd.AdditionalInformation, _ = p.optionalString(obj, "additional-information", path+".additional-information")
-	fd.FailureReasonCode, _ = p.optionalString(obj, "failure-reason-code", path+".failure-reason-code")
-	if fd.FailedSessionCount, err = p.count(obj, "failed-session-count", path, 0); err != nil {
+	fd.SendingMTAIP = p.ip(obj, at, "sending-mta-ip")
+	fd.ReceivingIP = p.ip(obj, at, "receiving-ip")
+	host, _ := p.optionalString(obj, at, "receiving-mx-hostname")
+	fd.ReceivingMXHostname = p.trimDot(host, at, "receiving-mx-hostname")
+	fd.ReceivingMXHelo, _ = p.optionalString(obj, at, "receiving-mx-helo")
+	fd.AdditionalInformation, _ = p.optionalString(obj, at, "additional-information")
+	fd.FailureReasonCode, _ = p.optionalString(obj, at, "failure-reason-code")
+
+	var err error
+	if fd.FailedSessionCount, err = p.count(obj, at, "failed-session-count", 0); err != nil {
 		return fd, err
 	}
-	fd.Extra = extra(obj, "result-type", "sending-mta-ip", "receiving-ip", "receiving-mx-hostname",
-		"receiving-mx-helo", "additional-information", "failure-reason-code", "failed-session-count")
+	fd.Extra = p.extra(obj, failureDetailMembers)
 	return fd, nil
 }
 
 // ip reads an address member. An empty string, which some reporters send
 // for an unknown address, means the member is absent. An address that does
 // not parse is kept as sent.
-func (p *parser) ip(obj map[string]json.RawMessage, name, path string) string {
-	s, present := p.optionalString(obj, name, path+"."+name)
+func (p *parser) ip(obj int, at location, name string) string {
+	s, present := p.optionalString(obj, at, name)
 	if !present {
 		return ""
 	}
 	if strings.TrimSpace(s) == "" {
-		p.warn(WarnEmptyIP, path+"."+name, "%s is an empty string, read as absent", name)
+		p.warn(WarnEmptyIP, at, name, "%s is an empty string, read as absent", name)
 		return ""
 	}
 	if _, err := netip.ParseAddr(s); err != nil {
-		p.warn(WarnInvalidIP, path+"."+name, "%s %q is not an IP address, kept as sent", name, s)
+		p.warn(WarnInvalidIP, at, name, "%s %q is not an IP address, kept as sent", name, s)
 	}
 	return s
 }
 
-func (p *parser) trimDot(domain, path string) string {
-	if len(domain) > 1 && strings.HasSuffix(domain, ".") {
-		p.warn(WarnTrailingDot, path, "domain %q written without its trailing dot", domain)
-		return strings.TrimSuffix(domain, ".")
+func (p *parser) trimDot(domain string, at location, member string) string {
+	trimmed := trimDots(domain)
+	if trimmed != domain {
+		p.warn(WarnTrailingDot, at, member, "domain %q written without its trailing dot", domain)
+	}
+	return trimmed
+}
+
+// trimDots removes the trailing dots of a domain name but keeps the root
+// domain ".".
+func trimDots(domain string) string {
+	for len(domain) > 1 && domain[len(domain)-1] == '.' {
+		domain = domain[:len(domain)-1]
 	}
 	return domain
 }
 
-// count reads a session count. Counts written as strings ("42") are
-// accepted; a missing count takes the value def.
-func (p *parser) count(obj map[string]json.RawMessage, name, path string, def int64) (int64, error) {
-	path += "." + name
-	raw, ok := obj[name]
-	if !ok || isNull(raw) {
-		if obj != nil {
-			p.warn(WarnMissingMember, path, "%s is missing, taken as %d", name, def)
+// count reads a session count from the object at index obj (-1 when the
+// object is missing). Counts written as strings ("42") are accepted; a
+// missing count takes the value def.
+func (p *parser) count(obj int, at location, name string, def int64) (int64, error) {
+	i := p.doc.member(obj, name)
+	if i < 0 || p.doc.nodes[i].kind == kindNull {
+		if obj >= 0 {
+			p.warn(WarnMissingMember, at, name, "%s is missing, taken as %d", name, def)
 		}
 		return def, nil
 	}
-	text := string(raw)
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return 0, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+
+	n := &p.doc.nodes[i]
+	switch n.kind {
+	case kindNumber:
+		if v, err := strconv.ParseInt(n.text, 10, 64); err == nil && v >= 0 {
+			return v, nil
 		}
-		p.warn(WarnCountAsString, path, "%s written as the string %q", name, text)
-		text = strings.TrimSpace(text)
+		// 42.0 and 4.2e1 are whole numbers too, in a form RFC 8460 does
+		// not use for counts.
+		f, err := strconv.ParseFloat(n.text, 64)
+		if err == nil && f >= 0 && f < 1<<63 && f == float64(int64(f)) {
+			p.warn(WarnWrongType, at, name, "%s written as %s, read as %d", name, n.text, int64(f))
+			return int64(f), nil
+		}
+	case kindString:
+		text := strings.TrimSpace(n.text)
+		if v, err := strconv.ParseUint(text, 10, 63); err == nil && isDigits(text) {
+			p.warn(WarnCountAsString, at, name, "%s written as the string %q", name, n.text)
+			return int64(v), nil
+		}
 	}
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil && n >= 0 {
-		return n, nil
+	return 0, invalid(at, name, "want a non-negative integer, got %s", p.abbreviate(i))
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
 	}
-	if f, err := strconv.ParseFloat(text, 64); err == nil && f >= 0 && f == float64(int64(f)) {
-		return int64(f), nil
-	}
-	return 0, fmt.Errorf("%w: %s: want a non-negative integer, got %s", ErrInvalid, path, raw)
+	return s != ""
 }
 
 // requiredString reads a member that RFC 8460 requires; when it is missing
 // or null the report is still used, with a warning.
-func (p *parser) requiredString(obj map[string]json.RawMessage, name, path string) string {
-	s, present := p.optionalString(obj, name, path)
-	if !present && obj != nil {
-		if raw, ok := obj[name]; ok && isNull(raw) {
-			p.warn(WarnNullMember, path, "%s is null", name)
+func (p *parser) requiredString(obj int, at location, name string) string {
+	s, present := p.optionalString(obj, at, name)
+	if !present && obj >= 0 {
+		if i := p.doc.member(obj, name); i >= 0 {
+			p.warn(WarnNullMember, at, name, "%s is null", name)
 		} else {
-			p.warn(WarnMissingMember, path, "%s is missing", name)
+			p.warn(WarnMissingMember, at, name, "%s is missing", name)
 		}
 	}
 	return s
@@ -440,115 +537,145 @@ func (p *parser) requiredString(obj map[string]json.RawMessage, name, path strin
 
 // optionalString reads a string member and reports whether it was present
 // and not null. A number or other JSON value is kept as its JSON text.
-func (p *parser) optionalString(obj map[string]json.RawMessage, name, path string) (string, bool) {
-	raw, ok := obj[name]
-	if !ok || isNull(raw) {
+func (p *parser) optionalString(obj int, at location, name string) (string, bool) {
+	i := p.doc.member(obj, name)
+	if i < 0 {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		p.warn(WarnWrongType, path, "%s should be a string, got %s; kept as its JSON text", name, raw)
-		return string(compact(raw)), true
+	switch n := &p.doc.nodes[i]; n.kind {
+	case kindNull:
+		return "", false
+	case kindString:
+		return n.text, true
 	}
-	return s, true
+	text := string(p.doc.appendValue(nil, i))
+	p.warn(WarnWrongType, at, name, "%s should be a string, got %s; kept as its JSON text", name, text)
+	return text, true
 }
 
 // stringArray reads a member that RFC 8460 defines as an array of strings.
 // A bare string is taken as an array of one: RFC 8460's own example in
 // Appendix B writes "mx-host" that way (erratum 6241).
-func (p *parser) stringArray(obj map[string]json.RawMessage, name, path string) ([]string, error) {
-	raw, ok := obj[name]
-	if !ok || isNull(raw) {
+func (p *parser) stringArray(obj int, at location, name string) ([]string, error) {
+	i := p.doc.member(obj, name)
+	if i < 0 {
 		return []string{}, nil
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
-		}
-		p.warn(WarnStringNotArray, path, "%s is a string, read as an array of one", name)
-		return []string{s}, nil
+	switch n := &p.doc.nodes[i]; n.kind {
+	case kindNull:
+		return []string{}, nil
+	case kindString:
+		p.warn(WarnStringNotArray, at, name, "%s is a string, read as an array of one", name)
+		return []string{n.text}, nil
+	case kindArray:
+	default:
+		return nil, invalid(at, name, "want an array of strings, got %s", p.abbreviate(i))
 	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("%w: %s: want an array of strings, got %s", ErrInvalid, path, abbreviate(raw))
-	}
-	out := make([]string, 0, len(list))
-	for i, item := range list {
-		var s string
-		if err := json.Unmarshal(item, &s); err != nil {
-			p.warn(WarnWrongType, fmt.Sprintf("%s[%d]", path, i), "%s entry should be a string, got %s; kept as its JSON text", name, item)
-			s = string(compact(item))
+
+	out := make([]string, 0, p.doc.count(i))
+	for k, c := 0, i+1; c < p.next(i); k, c = k+1, p.next(c) {
+		if p.doc.nodes[c].kind == kindString {
+			out = append(out, p.doc.nodes[c].text)
+			continue
 		}
-		out = append(out, s)
+		text := string(p.doc.appendValue(nil, c))
+		p.warn(WarnWrongType, at, fmt.Sprintf("%s[%d]", name, k), "%s entry should be a string, got %s; kept as its JSON text", name, text)
+		out = append(out, text)
 	}
 	return out, nil
 }
 
-// array reads a member that must be an array of objects. A missing or null
-// member reads as an empty array; required adds a warning for that case.
-func (p *parser) array(obj map[string]json.RawMessage, name, path string, required bool) ([]json.RawMessage, error) {
-	raw, ok := obj[name]
-	if !ok || isNull(raw) {
+// array returns the index of an array member, or -1 when it is missing or
+// null; required adds a warning for that case.
+func (p *parser) array(obj int, at location, name string, required bool) (int, error) {
+	i := p.doc.member(obj, name)
+	if i < 0 || p.doc.nodes[i].kind == kindNull {
 		if required {
-			p.warn(WarnMissingMember, path, "%s is missing, read as an empty array", name)
+			p.warn(WarnMissingMember, at, name, "%s is missing, read as an empty array", name)
 		}
-		return nil, nil
+		return -1, nil
 	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("%w: %s: want an array, got %s", ErrInvalid, path, abbreviate(raw))
+	if p.doc.nodes[i].kind != kindArray {
+		return -1, invalid(at, name, "want an array, got %s", p.abbreviate(i))
 	}
-	return list, nil
+	return i, nil
 }
 
-// object decodes an object member; a missing or null member returns nil.
-func (p *parser) object(raw json.RawMessage, path string) (map[string]json.RawMessage, error) {
-	if len(raw) == 0 || isNull(raw) {
-		return nil, nil
+// object returns the index of an object member, or -1 when it is missing or
+// null.
+func (p *parser) object(obj int, at location, name string) (int, error) {
+	i := p.doc.member(obj, name)
+	if i < 0 || p.doc.nodes[i].kind == kindNull {
+		return -1, nil
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, fmt.Errorf("%w: %s: want an object, got %s", ErrInvalid, path, abbreviate(raw))
+	if p.doc.nodes[i].kind != kindObject {
+		return -1, invalid(at, name, "want an object, got %s", p.abbreviate(i))
 	}
-	return obj, nil
+	return i, nil
 }
 
-// extra collects the members not named in known, sorted by name so that
-// the output does not depend on map order.
-func extra(obj map[string]json.RawMessage, known ...string) Members {
+// extra collects the members of the object at index obj that are not in
+// known, in the order they were sent. When a name repeats, the last one is
+// kept, as for the members tlsrpt reads.
+func (p *parser) extra(obj int, known []string) Members {
+	if obj < 0 {
+		return nil
+	}
+	last := p.lastIndexes(obj)
 	var out Members
-	for name, raw := range obj {
-		isKnown := false
-		for _, k := range known {
-			if name == k {
-				isKnown = true
-				break
-			}
+	for c := obj + 1; c < p.next(obj); c = p.next(c) {
+		name := p.doc.nodes[c].name
+		if contains(known, name) || p.repeatedLater(obj, c, last) {
+			continue
 		}
-		if !isKnown {
-			out = append(out, Member{Name: name, Value: compact(raw)})
-		}
+		out = append(out, Member{Name: name, Value: p.doc.appendValue(nil, c)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-func isNull(raw json.RawMessage) bool {
-	return string(raw) == "null"
-}
-
-func compact(raw json.RawMessage) json.RawMessage {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return raw
+// lastIndexes maps each member name of a large object to the index of its
+// last occurrence, so that finding repeated names stays linear. It returns
+// nil for small objects, which are searched directly.
+func (p *parser) lastIndexes(obj int) map[string]int {
+	if p.doc.count(obj) <= 16 {
+		return nil
 	}
-	return buf.Bytes()
+	last := make(map[string]int)
+	for c := obj + 1; c < p.next(obj); c = p.next(c) {
+		last[p.doc.nodes[c].name] = c
+	}
+	return last
 }
 
-func abbreviate(raw json.RawMessage) string {
+// repeatedLater reports whether a member after index c of the object at
+// index obj has the same name.
+func (p *parser) repeatedLater(obj, c int, last map[string]int) bool {
+	name := p.doc.nodes[c].name
+	if last != nil {
+		return last[name] != c
+	}
+	for later := p.next(c); later < p.next(obj); later = p.next(later) {
+		if p.doc.nodes[later].name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, item := range list {
+		if item == s {
+			return true
+		}
+	}
+	return false
+}
+
+// abbreviate returns the value at index i as compact JSON, cut to a length
+// that fits in an error message.
+func (p *parser) abbreviate(i int) string {
 	const max = 40
-	s := string(compact(raw))
+	s := string(p.doc.appendValue(nil, i))
 	if len(s) > max {
 		return s[:max] + "..."
 	}

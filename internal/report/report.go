@@ -21,6 +21,7 @@ const (
 type Report struct {
 	OrganizationName string
 	Start, End       time.Time
+	DateRangeExtra   Members // unknown members of the "date-range" object
 	ContactInfo      string
 	ReportID         string
 	Policies         []Policy
