@@ -25,10 +25,16 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 
-	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errFailuresFound) {
-		fmt.Fprintf(os.Stderr, "%s: error: %v\n", program, err)
-	}
+	printError(os.Stderr, err)
 	os.Exit(cli.Code(err))
+}
+
+// printError writes the error that run returned, unless it needs no
+// words: -h, or failures that are already on standard output.
+func printError(w io.Writer, err error) {
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errFailuresFound) {
+		fmt.Fprintf(w, "%s: error: %v\n", program, err)
+	}
 }
 
 // run is the command with the real clock, environment and terminal check.

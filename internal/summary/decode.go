@@ -100,7 +100,7 @@ func decodeNormalised(line []byte) (entry, bool) {
 		return entry{}, false
 	}
 	end, err := time.Parse(time.RFC3339Nano, n.DateRange.End)
-	if err != nil || end.Before(start) {
+	if err != nil {
 		return entry{}, false
 	}
 
@@ -191,6 +191,7 @@ func entryFromReport(r *report.Report) entry {
 			domain:     pol.Domain,
 			successful: pol.Successful,
 			failed:     pol.Failed,
+			details:    make([]detailEntry, 0, len(pol.FailureDetails)),
 		}
 		if pol.Type == "sts" {
 			p.mode = stsMode(pol.Strings)
