@@ -31,18 +31,44 @@ func (k kind) String() string {
 
 // node is one JSON value of a document. The nodes of a document are stored
 // in pre-order in one slice, so the first child of node i is node i+1 and
-// the next sibling of node i is node next.
+// the next sibling of node i is node next. A node holds no pointers, so
+// the GC neither scans the slice nor pays write barriers to fill it.
 type node struct {
 	kind kind
-	name string // member name when the parent is an object
-	text string // decoded string, or the number as written
-	next int32  // index of the node after this value and all its children
+	name span  // member name when the parent is an object
+	text span  // string value, or the number as written
+	next int32 // index of the node after this value and all its children
+}
+
+// span locates a string: src[start:end], or decoded[-start-1] when start
+// is negative because the string had escapes or invalid UTF-8.
+type span struct {
+	start, end int32
 }
 
 // document is a parsed JSON text. Strings without escapes share the memory
 // of src, so parsing allocates little more than the node slice.
 type document struct {
-	nodes []node
+	src     string
+	nodes   []node
+	decoded []string
+}
+
+func (d *document) str(s span) string {
+	if s.start < 0 {
+		return d.decoded[-s.start-1]
+	}
+	return d.src[s.start:s.end]
+}
+
+// name returns the member name of node i.
+func (d *document) name(i int) string {
+	return d.str(d.nodes[i].name)
+}
+
+// text returns the string value or number text of node i.
+func (d *document) text(i int) string {
+	return d.str(d.nodes[i].text)
 }
 
 // errSyntax is wrapped by every error that parseDocument returns.
@@ -53,12 +79,14 @@ var errSyntax = errors.New("invalid JSON")
 // encoding/json does.
 func parseDocument(src string, doc *document) error {
 	s := scanner{src: src, doc: doc}
+	doc.src = src
 	doc.nodes = doc.nodes[:0]
+	doc.decoded = doc.decoded[:0]
 	if len(src) >= math.MaxInt32 {
 		return fmt.Errorf("%w: %d bytes is too large for one report", errSyntax, len(src))
 	}
 	s.skipSpace()
-	if err := s.value(0, ""); err != nil {
+	if err := s.value(0, span{}); err != nil {
 		return err
 	}
 	s.skipSpace()
@@ -90,7 +118,7 @@ func (s *scanner) skipSpace() {
 }
 
 // value parses the value at s.pos, which follows any white space.
-func (s *scanner) value(depth int, name string) error {
+func (s *scanner) value(depth int, name span) error {
 	if s.pos >= len(s.src) {
 		return s.errorf("unexpected end of input")
 	}
@@ -179,7 +207,7 @@ func (s *scanner) object(depth int) error {
 		}
 		s.skipSpace()
 		if s.pos >= len(s.src) || s.src[s.pos] != ':' {
-			return s.errorf("want ':' after member name %q", name)
+			return s.errorf("want ':' after member name %q", s.doc.str(name))
 		}
 		s.pos++
 		s.skipSpace()
@@ -211,7 +239,7 @@ func (s *scanner) array(depth int) error {
 		return nil
 	}
 	for {
-		if err := s.value(depth, ""); err != nil {
+		if err := s.value(depth, span{}); err != nil {
 			return err
 		}
 		s.skipSpace()
@@ -232,7 +260,7 @@ func (s *scanner) array(depth int) error {
 }
 
 // number checks the RFC 8259 number grammar and returns the text as written.
-func (s *scanner) number() (string, error) {
+func (s *scanner) number() (span, error) {
 	start := s.pos
 	if s.src[s.pos] == '-' {
 		s.pos++
@@ -243,12 +271,12 @@ func (s *scanner) number() (string, error) {
 	case s.pos < len(s.src) && s.src[s.pos] >= '1' && s.src[s.pos] <= '9':
 		s.digits()
 	default:
-		return "", s.errorf("invalid number")
+		return span{}, s.errorf("invalid number")
 	}
 	if s.pos < len(s.src) && s.src[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
-			return "", s.errorf("invalid number: no digits after the decimal point")
+			return span{}, s.errorf("invalid number: no digits after the decimal point")
 		}
 	}
 	if s.pos < len(s.src) && (s.src[s.pos] == 'e' || s.src[s.pos] == 'E') {
@@ -257,10 +285,10 @@ func (s *scanner) number() (string, error) {
 			s.pos++
 		}
 		if s.digits() == 0 {
-			return "", s.errorf("invalid number: no digits in the exponent")
+			return span{}, s.errorf("invalid number: no digits in the exponent")
 		}
 	}
-	return s.src[start:s.pos], nil
+	return span{int32(start), int32(s.pos)}, nil
 }
 
 func (s *scanner) digits() int {
@@ -271,32 +299,32 @@ func (s *scanner) digits() int {
 	return s.pos - start
 }
 
-// string parses a string at s.pos and returns it decoded. A string without
-// escapes or invalid UTF-8 is returned as a substring of src.
-func (s *scanner) string() (string, error) {
+// string parses a string at s.pos and returns where its decoded text is.
+// A string without escapes or non-ASCII bytes is a span of src.
+func (s *scanner) string() (span, error) {
 	s.pos++ // opening quote
 	start := s.pos
 	for s.pos < len(s.src) {
 		c := s.src[s.pos]
 		switch {
 		case c == '"':
-			text := s.src[start:s.pos]
+			text := span{int32(start), int32(s.pos)}
 			s.pos++
 			return text, nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			return s.slowString(start)
 		case c < 0x20:
-			return "", s.errorf("control character %#02x in a string", c)
+			return span{}, s.errorf("control character %#02x in a string", c)
 		}
 		s.pos++
 	}
-	return "", s.errorf("unterminated string")
+	return span{}, s.errorf("unterminated string")
 }
 
 // slowString decodes the rest of a string that has escapes or non-ASCII
 // bytes. The string started at start, the byte after the opening quote, and
 // s.pos is at the first escape or non-ASCII byte.
-func (s *scanner) slowString(start int) (string, error) {
+func (s *scanner) slowString(start int) (span, error) {
 	buf := make([]byte, 0, s.pos-start+64)
 	buf = append(buf, s.src[start:s.pos]...)
 	for s.pos < len(s.src) {
@@ -304,13 +332,14 @@ func (s *scanner) slowString(start int) (string, error) {
 		switch {
 		case c == '"':
 			s.pos++
-			return string(buf), nil
+			s.doc.decoded = append(s.doc.decoded, string(buf))
+			return span{start: -int32(len(s.doc.decoded)), end: 0}, nil
 		case c < 0x20:
-			return "", s.errorf("control character %#02x in a string", c)
+			return span{}, s.errorf("control character %#02x in a string", c)
 		case c == '\\':
 			var err error
 			if buf, err = s.escape(buf); err != nil {
-				return "", err
+				return span{}, err
 			}
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
@@ -325,7 +354,7 @@ func (s *scanner) slowString(start int) (string, error) {
 			s.pos += size
 		}
 	}
-	return "", s.errorf("unterminated string")
+	return span{}, s.errorf("unterminated string")
 }
 
 // escape decodes the escape sequence at s.pos and appends it to buf.
@@ -396,7 +425,7 @@ func (d *document) member(obj int, name string) int {
 	}
 	found := -1
 	for i := obj + 1; i < int(d.nodes[obj].next); i = int(d.nodes[i].next) {
-		if d.nodes[i].name == name {
+		if d.name(i) == name {
 			found = i
 		}
 	}
@@ -424,9 +453,9 @@ func (d *document) appendValue(b []byte, i int) []byte {
 	case kindTrue:
 		return append(b, "true"...)
 	case kindNumber:
-		return append(b, n.text...)
+		return append(b, d.text(i)...)
 	case kindString:
-		return appendString(b, n.text)
+		return appendString(b, d.text(i))
 	case kindArray:
 		b = append(b, '[')
 		for c := i + 1; c < int(n.next); c = int(d.nodes[c].next) {
@@ -442,7 +471,7 @@ func (d *document) appendValue(b []byte, i int) []byte {
 			if c > i+1 {
 				b = append(b, ',')
 			}
-			b = appendString(b, d.nodes[c].name)
+			b = appendString(b, d.name(c))
 			b = append(b, ':')
 			b = d.appendValue(b, c)
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,9 +30,9 @@ func (r *Report) appendJSON(b []byte, withOwn bool) []byte {
 	b = append(b, `{"organization-name":`...)
 	b = appendString(b, r.OrganizationName)
 	b = append(b, `,"date-range":{"start-datetime":`...)
-	b = appendString(b, formatTime(r.Start))
+	b = appendTime(b, r.Start)
 	b = append(b, `,"end-datetime":`...)
-	b = appendString(b, formatTime(r.End))
+	b = appendTime(b, r.End)
 	b = appendMembers(b, r.DateRangeExtra)
 	b = append(b, `},"contact-info":`...)
 	b = appendString(b, r.ContactInfo)
@@ -72,7 +73,7 @@ func (r *Report) appendJSON(b []byte, withOwn bool) []byte {
 		}
 		if !r.Ingested.IsZero() {
 			b = append(b, `,"`+MemberIngested+`":`...)
-			b = appendString(b, formatTime(r.Ingested))
+			b = appendTime(b, r.Ingested)
 		}
 	}
 	return append(b, '}')
@@ -98,6 +99,14 @@ func (s *Source) appendJSON(b []byte) []byte {
 	}
 	b[start] = '{' // the comma before the first member
 	return append(b, '}')
+}
+
+// appendTime appends t as formatTime writes it, in double quotes. The
+// format has no character that JSON escapes.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // appendOptional appends ,"name":"value" unless value is empty.

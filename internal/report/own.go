@@ -48,17 +48,18 @@ func (p *parser) source(obj int) (*Source, error) {
 	src := &Source{}
 	for c := obj + 1; c < p.next(obj); c = p.next(c) {
 		n := &p.doc.nodes[c]
-		if n.name == "message" {
-			v, err := strconv.ParseInt(n.text, 10, 0)
+		name, text := p.doc.name(c), p.doc.text(c)
+		if name == "message" {
+			v, err := strconv.ParseInt(text, 10, 0)
 			if n.kind != kindNumber || err != nil || v < 1 {
-				return nil, invalid(at, n.name, "want a message number of 1 or more, got %s", p.abbreviate(c))
+				return nil, invalid(at, name, "want a message number of 1 or more, got %s", p.abbreviate(c))
 			}
 			src.Message = int(v)
 			continue
 		}
 
 		var dst *string
-		switch n.name {
+		switch name {
 		case "input":
 			dst = &src.Input
 		case "message-id":
@@ -72,12 +73,12 @@ func (p *parser) source(obj int) (*Source, error) {
 		case "sha256":
 			dst = &src.SHA256
 		default:
-			return nil, invalid(at, n.name, "not a member tlsrpt writes")
+			return nil, invalid(at, name, "not a member tlsrpt writes")
 		}
-		if n.kind != kindString || n.text == "" {
-			return nil, invalid(at, n.name, "want a non-empty string, got %s", p.abbreviate(c))
+		if n.kind != kindString || text == "" {
+			return nil, invalid(at, name, "want a non-empty string, got %s", p.abbreviate(c))
 		}
-		*dst = n.text
+		*dst = text
 	}
 	if src.SHA256 != "" && !isLowerHex(src.SHA256, 64) {
 		return nil, invalid(at, "sha256", "want 64 lower-case hex digits, got %q", src.SHA256)
@@ -119,8 +120,9 @@ func (p *parser) ownWarning(obj int) (Warning, error) {
 	}
 	for c := obj + 1; c < p.next(obj); c = p.next(c) {
 		n := &p.doc.nodes[c]
+		name, text := p.doc.name(c), p.doc.text(c)
 		var dst *string
-		switch n.name {
+		switch name {
 		case "code":
 			dst = &w.Code
 		case "path":
@@ -128,12 +130,12 @@ func (p *parser) ownWarning(obj int) (Warning, error) {
 		case "message":
 			dst = &w.Message
 		default:
-			return w, invalid(at, n.name, "not a member tlsrpt writes")
+			return w, invalid(at, name, "not a member tlsrpt writes")
 		}
-		if n.kind != kindString || n.text == "" {
-			return w, invalid(at, n.name, "want a non-empty string, got %s", p.abbreviate(c))
+		if n.kind != kindString || text == "" {
+			return w, invalid(at, name, "want a non-empty string, got %s", p.abbreviate(c))
 		}
-		*dst = n.text
+		*dst = text
 	}
 	if !warningCode.MatchString(w.Code) {
 		return w, invalid(at, "code", "want lower-case words joined by hyphens, got %q", w.Code)

@@ -186,13 +186,13 @@ func (p *parser) report(top int) (*Report, error) {
 		return nil, err
 	}
 	if policies >= 0 {
-		r.Policies = make([]Policy, 0, p.doc.count(policies))
+		// Each policy is filled in place, because copying a Policy
+		// value costs a write barrier per pointer while the GC runs.
+		r.Policies = make([]Policy, p.doc.count(policies))
 		for i, c := 0, policies+1; c < p.next(policies); i, c = i+1, p.next(c) {
-			pol, err := p.policy(c, location{policy: i + 1})
-			if err != nil {
+			if err := p.policy(c, location{policy: i + 1}, &r.Policies[i]); err != nil {
 				return nil, err
 			}
-			r.Policies = append(r.Policies, pol)
 		}
 	}
 
@@ -243,13 +243,13 @@ func (p *parser) dateRange(top int, r *Report) error {
 // time zone in 2023 (testdata/corpus/mox/microsoft.eml); they are read as
 // UTC, which is what Microsoft meant.
 func (p *parser) datetime(i int, at location, member string) (time.Time, error) {
-	n := &p.doc.nodes[i]
-	if n.kind != kindString {
+	if p.doc.nodes[i].kind != kindString {
 		return time.Time{}, invalid(at, member, "want an RFC 3339 date-time string, got %s", p.abbreviate(i))
 	}
-	t, err := time.Parse(time.RFC3339Nano, n.text)
+	text := p.doc.text(i)
+	t, err := time.Parse(time.RFC3339Nano, text)
 	if err != nil {
-		t, err = p.datetimeWithoutZone(n.text, at, member)
+		t, err = p.datetimeWithoutZone(text, at, member)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -258,7 +258,7 @@ func (p *parser) datetime(i int, at location, member string) (time.Time, error) 
 	// The line format writes four-digit years, as RFC 3339 requires; an
 	// offset can move a date outside them.
 	if t.Year() < 0 || t.Year() > 9999 {
-		return time.Time{}, invalid(at, member, "date-time %q is outside the years 0000 to 9999 in UTC", n.text)
+		return time.Time{}, invalid(at, member, "date-time %q is outside the years 0000 to 9999 in UTC", text)
 	}
 	return t, nil
 }
@@ -273,26 +273,25 @@ func (p *parser) datetimeWithoutZone(s string, at location, member string) (time
 	return time.Time{}, invalid(at, member, "invalid RFC 3339 date-time %q", s)
 }
 
-func (p *parser) policy(entry int, at location) (Policy, error) {
-	var pol Policy
+func (p *parser) policy(entry int, at location, pol *Policy) error {
 	if k := p.doc.nodes[entry].kind; k != kindObject {
-		return pol, invalid(at, "", "want an object, got %s", k)
+		return invalid(at, "", "want an object, got %s", k)
 	}
 
 	desc, err := p.object(entry, at, "policy")
 	if err != nil {
-		return pol, err
+		return err
 	}
 	if desc < 0 {
 		p.warn(WarnMissingMember, at, "policy", "policy is missing")
 	}
-	if err := p.policyDescriptor(desc, location{policy: at.policy, object: "policy"}, &pol); err != nil {
-		return pol, err
+	if err := p.policyDescriptor(desc, location{policy: at.policy, object: "policy"}, pol); err != nil {
+		return err
 	}
 
 	summary, err := p.object(entry, at, "summary")
 	if err != nil {
-		return pol, err
+		return err
 	}
 	if summary < 0 {
 		p.warn(WarnMissingMember, at, "summary", "summary is missing")
@@ -300,24 +299,23 @@ func (p *parser) policy(entry int, at location) (Policy, error) {
 
 	details, err := p.array(entry, at, "failure-details", false)
 	if err != nil {
-		return pol, err
+		return err
 	}
 	if details >= 0 {
-		pol.FailureDetails = make([]FailureDetail, 0, p.doc.count(details))
+		pol.FailureDetails = make([]FailureDetail, p.doc.count(details))
 		for i, c := 0, details+1; c < p.next(details); i, c = i+1, p.next(c) {
-			fd, err := p.failureDetail(c, location{policy: at.policy, detail: i + 1})
-			if err != nil {
-				return pol, err
+			at := location{policy: at.policy, detail: i + 1}
+			if err := p.failureDetail(c, at, &pol.FailureDetails[i]); err != nil {
+				return err
 			}
-			pol.FailureDetails = append(pol.FailureDetails, fd)
 		}
 	}
 
-	if err := p.summary(summary, location{policy: at.policy, object: "summary"}, &pol); err != nil {
-		return pol, err
+	if err := p.summary(summary, location{policy: at.policy, object: "summary"}, pol); err != nil {
+		return err
 	}
 	pol.Extra = p.extra(entry, policyEntryMembers)
-	return pol, nil
+	return nil
 }
 
 // policyDescriptor reads the "policy" object at index desc, which is -1
@@ -416,10 +414,9 @@ func (p *parser) summary(obj int, at location, pol *Policy) error {
 	return nil
 }
 
-func (p *parser) failureDetail(obj int, at location) (FailureDetail, error) {
-	var fd FailureDetail
+func (p *parser) failureDetail(obj int, at location, fd *FailureDetail) error {
 	if k := p.doc.nodes[obj].kind; k != kindObject {
-		return fd, invalid(at, "", "want an object, got %s", k)
+		return invalid(at, "", "want an object, got %s", k)
 	}
 
 	fd.ResultType = p.requiredString(obj, at, "result-type")
@@ -436,10 +433,10 @@ func (p *parser) failureDetail(obj int, at location) (FailureDetail, error) {
 
 	var err error
 	if fd.FailedSessionCount, err = p.count(obj, at, "failed-session-count", 0); err != nil {
-		return fd, err
+		return err
 	}
 	fd.Extra = p.extra(obj, failureDetailMembers)
-	return fd, nil
+	return nil
 }
 
 // ip reads an address member. An empty string, which some reporters send
@@ -489,23 +486,23 @@ func (p *parser) count(obj int, at location, name string, def int64) (int64, err
 		return def, nil
 	}
 
-	n := &p.doc.nodes[i]
-	switch n.kind {
+	text := p.doc.text(i)
+	switch p.doc.nodes[i].kind {
 	case kindNumber:
-		if v, err := strconv.ParseInt(n.text, 10, 64); err == nil && v >= 0 {
+		if v, err := strconv.ParseInt(text, 10, 64); err == nil && v >= 0 {
 			return v, nil
 		}
 		// 42.0 and 4.2e1 are whole numbers too, in a form RFC 8460 does
 		// not use for counts.
-		f, err := strconv.ParseFloat(n.text, 64)
+		f, err := strconv.ParseFloat(text, 64)
 		if err == nil && f >= 0 && f < 1<<63 && f == float64(int64(f)) {
-			p.warn(WarnWrongType, at, name, "%s written as %s, read as %d", name, n.text, int64(f))
+			p.warn(WarnWrongType, at, name, "%s written as %s, read as %d", name, text, int64(f))
 			return int64(f), nil
 		}
 	case kindString:
-		text := strings.TrimSpace(n.text)
-		if v, err := strconv.ParseUint(text, 10, 63); err == nil && isDigits(text) {
-			p.warn(WarnCountAsString, at, name, "%s written as the string %q", name, n.text)
+		digits := strings.TrimSpace(text)
+		if v, err := strconv.ParseUint(digits, 10, 63); err == nil && isDigits(digits) {
+			p.warn(WarnCountAsString, at, name, "%s written as the string %q", name, text)
 			return int64(v), nil
 		}
 	}
@@ -542,11 +539,11 @@ func (p *parser) optionalString(obj int, at location, name string) (string, bool
 	if i < 0 {
 		return "", false
 	}
-	switch n := &p.doc.nodes[i]; n.kind {
+	switch p.doc.nodes[i].kind {
 	case kindNull:
 		return "", false
 	case kindString:
-		return n.text, true
+		return p.doc.text(i), true
 	}
 	text := string(p.doc.appendValue(nil, i))
 	p.warn(WarnWrongType, at, name, "%s should be a string, got %s; kept as its JSON text", name, text)
@@ -561,12 +558,12 @@ func (p *parser) stringArray(obj int, at location, name string) ([]string, error
 	if i < 0 {
 		return []string{}, nil
 	}
-	switch n := &p.doc.nodes[i]; n.kind {
+	switch p.doc.nodes[i].kind {
 	case kindNull:
 		return []string{}, nil
 	case kindString:
 		p.warn(WarnStringNotArray, at, name, "%s is a string, read as an array of one", name)
-		return []string{n.text}, nil
+		return []string{p.doc.text(i)}, nil
 	case kindArray:
 	default:
 		return nil, invalid(at, name, "want an array of strings, got %s", p.abbreviate(i))
@@ -575,7 +572,7 @@ func (p *parser) stringArray(obj int, at location, name string) ([]string, error
 	out := make([]string, 0, p.doc.count(i))
 	for k, c := 0, i+1; c < p.next(i); k, c = k+1, p.next(c) {
 		if p.doc.nodes[c].kind == kindString {
-			out = append(out, p.doc.nodes[c].text)
+			out = append(out, p.doc.text(c))
 			continue
 		}
 		text := string(p.doc.appendValue(nil, c))
@@ -624,7 +621,7 @@ func (p *parser) extra(obj int, known []string) Members {
 	last := p.lastIndexes(obj)
 	var out Members
 	for c := obj + 1; c < p.next(obj); c = p.next(c) {
-		name := p.doc.nodes[c].name
+		name := p.doc.name(c)
 		if contains(known, name) || p.repeatedLater(obj, c, last) {
 			continue
 		}
@@ -642,7 +639,7 @@ func (p *parser) lastIndexes(obj int) map[string]int {
 	}
 	last := make(map[string]int)
 	for c := obj + 1; c < p.next(obj); c = p.next(c) {
-		last[p.doc.nodes[c].name] = c
+		last[p.doc.name(c)] = c
 	}
 	return last
 }
@@ -650,12 +647,12 @@ func (p *parser) lastIndexes(obj int) map[string]int {
 // repeatedLater reports whether a member after index c of the object at
 // index obj has the same name.
 func (p *parser) repeatedLater(obj, c int, last map[string]int) bool {
-	name := p.doc.nodes[c].name
+	name := p.doc.name(c)
 	if last != nil {
 		return last[name] != c
 	}
 	for later := p.next(c); later < p.next(obj); later = p.next(later) {
-		if p.doc.nodes[later].name == name {
+		if p.doc.name(later) == name {
 			return true
 		}
 	}
