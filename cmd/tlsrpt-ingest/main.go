@@ -1,0 +1,26 @@
+// Command tlsrpt-ingest appends SMTP TLS reports (RFC 8460), read as NDJSON
+// on standard input, to a JSONL store, skipping those it already holds, and
+// writes exactly the newly stored lines to standard output.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n", program, err)
+	}
+	os.Exit(cli.Code(err))
+}
