@@ -242,7 +242,7 @@ func TestIsTerminal(t *testing.T) {
 }
 
 // A Microsoft report carries the same sessions under a tlsa and an sts
-// policy of one domain; each must be shown on its own and never added.
+// policy of one domain. Each must be shown on its own, never added up.
 func TestTLSAAndSTSKeptApart(t *testing.T) {
 	line := `{"organization-name":"Microsoft Corporation","date-range":{"start-datetime":"2026-05-16T00:00:00Z","end-datetime":"2026-05-17T00:00:00Z"},` +
 		`"contact-info":"tlsrpt-noreply@microsoft.com","report-id":"133456","policies":[` +

@@ -30,10 +30,10 @@ type detailEntry struct {
 }
 
 // decodeLine decodes one report line. Lines that report.Report.AppendJSON
-// wrote take a fast path through a typed decoder; any other line, such as a
-// raw RFC 8460 report with mx-host as a string or counts as strings, goes
-// through report.Parse, which normalises it. Both paths give the same entry
-// for a normalised line.
+// wrote take a fast path through a typed decoder. Any other line, such as
+// a raw RFC 8460 report with mx-host as a string, goes through
+// report.Parse, which normalises it. Both paths give the same entry for a
+// normalised line.
 func decodeLine(line []byte) (entry, error) {
 	if e, ok := decodeNormalised(line); ok {
 		return e, nil
