@@ -288,7 +288,7 @@ func TestRunBadLines(t *testing.T) {
 	input = append(input, withSource(t, 2, 0, "a")...)
 	input = append(input, `{"organization-name":"x","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"x","policies":[]}`+"\n"...)
 	input = append(input, "\n   \n"...) // blank lines are skipped
-	input = append(input, "[1,2]"...)    // last line without "\n"
+	input = append(input, "[1,2]"...)   // last line without "\n"
 
 	got := runFunc(t, input, "-store", path)
 
