@@ -115,11 +115,41 @@ func compare(args []string) error {
 		return fmt.Errorf("tlsrpt-summary: %w", err)
 	}
 
+	policies, details, err := countGroups(summary, store)
+	if err != nil {
+		return fmt.Errorf("tlsrpt-summary -json: %w", err)
+	}
+
 	fmt.Printf("store:                 %s, %.0f MiB\n", store, float64(info.Size())/(1<<20))
+	fmt.Printf("groups:                %d policies, %d failure-detail groups\n", policies, details)
 	fmt.Printf("read + decode to any:  %6.2f s  peak RSS %4.0f MiB\n", base.wall.Seconds(), base.maxRSSMiB)
 	fmt.Printf("tlsrpt-summary:        %6.2f s  peak RSS %4.0f MiB\n", sum.wall.Seconds(), sum.maxRSSMiB)
 	fmt.Printf("ratio summary/decode:  %6.2f (goal: at most 2)\n", sum.wall.Seconds()/base.wall.Seconds())
 	return nil
+}
+
+// countGroups runs tlsrpt-summary -json and counts the groups it keeps in
+// memory, which bound its memory use.
+func countGroups(summary, store string) (policies, details int, err error) {
+	cmd := exec.Command(summary, "-json", "-store", store)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	var exitErr *exec.ExitError
+	if err != nil && !(errors.As(err, &exitErr) && exitErr.ExitCode() == 1) {
+		return 0, 0, err
+	}
+	var doc struct {
+		Policies []struct {
+			Failures []json.RawMessage `json:"failure-details"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return 0, 0, err
+	}
+	for _, p := range doc.Policies {
+		details += len(p.Failures)
+	}
+	return len(doc.Policies), details, nil
 }
 
 type measurement struct {
