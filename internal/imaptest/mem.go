@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +125,10 @@ func StartMemServer(opts MemOptions) (*Server, error) {
 		Password:  opts.Password,
 		close: func() error {
 			err := server.Close()
+			// Serve leaves a listener open when Close runs before Serve
+			// started, so close both here too.
+			plainLn.Close()
+			tlsLn.Close()
 			wg.Wait()
 			return err
 		},
@@ -190,9 +195,15 @@ func (s *memSession) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 	return s.Session.Search(kind, criteria, options)
 }
 
+// hasHeaderKey reports whether criteria use the HEADER key. SUBJECT, FROM,
+// TO, CC and BCC arrive as header fields too but are keys of their own.
 func hasHeaderKey(criteria *imap.SearchCriteria) bool {
-	if len(criteria.Header) > 0 {
-		return true
+	for _, field := range criteria.Header {
+		switch strings.ToUpper(field.Key) {
+		case "BCC", "CC", "FROM", "SUBJECT", "TO":
+		default:
+			return true
+		}
 	}
 	for i := range criteria.Not {
 		if hasHeaderKey(&criteria.Not[i]) {
@@ -224,10 +235,11 @@ func (s *memSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 	} else {
 		criteria.SeqNum = append(criteria.SeqNum, numSet.(imap.SeqSet))
 	}
-	found, err := s.Session.Search(kind, criteria, nil)
+	found, err := s.Session.Search(kind, criteria, &imap.SearchOptions{})
 	if err != nil {
 		return err
 	}
+
 	nums := found.AllSeqNums()
 	if kind == imapserver.NumKindUID {
 		nums = nil

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
+)
+
+// config holds the parsed flags.
+type config struct {
+	server     string
+	port       int
+	user       string
+	pass       string
+	passFile   string
+	mailbox    string
+	filter     string
+	tlsMode    string
+	caFile     string
+	since      string
+	state      string
+	markSeen   bool
+	moveTo     string
+	batch      int
+	maxSize    int64
+	verbose    bool
+	debug      bool
+	debugIMAP  bool
+	configFile string
+}
+
+// imapEnv maps the flags that the IMAP_ environment variables set, the
+// names mail tools commonly use; every other flag is set by TLSRPT_ plus
+// its name.
+var imapEnv = map[string]string{
+	"server":    "IMAP_SERVER",
+	"port":      "IMAP_PORT",
+	"user":      "IMAP_USER",
+	"pass":      "IMAP_PASS",
+	"pass-file": "IMAP_PASS_FILE",
+	"mailbox":   "IMAP_MAILBOX",
+}
+
+func envName(flagName string) string {
+	if name, ok := imapEnv[flagName]; ok {
+		return name
+	}
+	return "TLSRPT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.server, "server", "", "IMAP server `host` name or address (required)")
+	fs.IntVar(&cfg.port, "port", 0, "IMAP server `port`; 0 means 993 for -tls implicit, 143 otherwise")
+	fs.StringVar(&cfg.user, "user", "", "login `name` (required)")
+	fs.StringVar(&cfg.pass, "pass", "", "login `password`; prefer -pass-file or IMAP_PASS, which other users cannot see in ps")
+	fs.StringVar(&cfg.passFile, "pass-file", "", "read the password from `file` (one line)")
+	fs.StringVar(&cfg.mailbox, "mailbox", "INBOX", "`mailbox` to read")
+	fs.StringVar(&cfg.filter, "filter", "header", "select messages by the TLS-Report-Domain `header`, by \"Report Domain:\" in the subject, or all")
+	fs.StringVar(&cfg.tlsMode, "tls", "implicit", "connection security: `implicit` TLS, starttls, or none (loopback addresses only)")
+	fs.StringVar(&cfg.caFile, "ca-file", "", "also trust the CA certificates in this PEM `file`")
+	fs.StringVar(&cfg.since, "since", "", "only messages received on or after `date` (2026-11-02, 02-Nov-2026 or 7d for seven days ago)")
+	fs.StringVar(&cfg.state, "state", "", "remember the last UID handed over per server, user and mailbox in `file`, and fetch only newer mail")
+	fs.BoolVar(&cfg.markSeen, "mark-seen", false, "set \\Seen on the messages after they were written")
+	fs.StringVar(&cfg.moveTo, "move-to", "", "move the messages to `mailbox` after they were written")
+	fs.IntVar(&cfg.batch, "batch", 100, "`number` of messages per UID FETCH")
+	fs.Int64Var(&cfg.maxSize, "max-size", 64<<20, "skip and report messages larger than `bytes`")
+	fs.BoolVar(&cfg.verbose, "v", false, "log each message handed over and the totals")
+	fs.BoolVar(&cfg.debug, "debug", false, "log debug details")
+	fs.BoolVar(&cfg.debugIMAP, "debug-imap", false, "trace the IMAP protocol on standard error, with credentials redacted")
+	fs.StringVar(&cfg.configFile, "config", "", "read flags from `file`, one \"name value\" per line")
+	fs.Usage = func() { usage(fs) }
+	return fs
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, `Usage: %s [flags] > reports.mbox
+
+Reads SMTP TLS report mails (RFC 8460) from an IMAP mailbox and writes them
+to standard output as an mboxrd stream, for tlsrpt-extract. Messages are
+fetched with BODY.PEEK[], so nothing in the mailbox changes unless
+-mark-seen or -move-to asks for it.
+
+Flags (a flag wins over its environment variable, which wins over -config):
+`, program)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		arg := "-" + f.Name
+		if name != "" {
+			arg += " " + name
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t(default %s)\t%s\n", arg, envName(f.Name), def, text)
+	})
+	tw.Flush()
+	fmt.Fprintf(w, `
+Exit status:
+  %d   every selected message was written
+  %d   invalid flags, or TLS, login, mailbox or output failure
+  %d   invalid flags or arguments
+  %d  some messages were skipped as too large; the rest was written
+  %d  the connection failed or broke, or another run holds the state lock;
+      what was fetched was written, and -state covers only that
+`, cli.ExitOK, cli.ExitFailure, cli.ExitUsage, cli.ExitDataErr, cli.ExitTempFail)
+}
+
+// source is where a flag value came from, higher wins.
+type source int
+
+const (
+	fromDefault source = iota
+	fromConfig
+	fromEnv
+	fromFlag
+)
+
+// parseFlags sets fs from args, then from the environment (IMAP_ names
+// for the IMAP account, TLSRPT_ for the rest), then from the -config file,
+// each only for flags still unset. It returns where each set flag came
+// from. cli.ParseFlags cannot be used because it takes one prefix for all
+// variables.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (map[string]source, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, cli.Exit(cli.ExitOK, err)
+		}
+		return nil, cli.Exit(cli.ExitUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("unexpected argument %q: %s takes flags only and writes to standard output", fs.Arg(0), program))
+	}
+	sources := map[string]source{}
+	fs.Visit(func(f *flag.Flag) { sources[f.Name] = fromFlag })
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, set := sources[f.Name]; set || envErr != nil {
+			return
+		}
+		value := getenv(envName(f.Name))
+		if value == "" {
+			return
+		}
+		if err := fs.Set(f.Name, value); err != nil {
+			envErr = cli.Exit(cli.ExitUsage, fmt.Errorf("invalid value of %s: %w", envName(f.Name), err))
+			return
+		}
+		sources[f.Name] = fromEnv
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+
+	configFile := fs.Lookup("config").Value.String()
+	if configFile == "" {
+		return sources, nil
+	}
+	file, err := os.Open(configFile)
+	if err != nil {
+		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("read -config: %w", err))
+	}
+	defer file.Close()
+	err = ff.PlainParser(file, func(name, value string) error {
+		if fs.Lookup(name) == nil {
+			return fmt.Errorf("unknown flag %q", name)
+		}
+		if _, set := sources[name]; set {
+			return nil
+		}
+		if err := fs.Set(name, value); err != nil {
+			return fmt.Errorf("flag %q: %w", name, err)
+		}
+		sources[name] = fromConfig
+		return nil
+	})
+	if err != nil {
+		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("read -config %s: %w", configFile, err))
+	}
+	return sources, nil
+}
