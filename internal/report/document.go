@@ -10,7 +10,7 @@ import (
 )
 
 // maxDepth bounds the nesting of arrays and objects, so a hostile report
-// cannot exhaust the stack. RFC 8460 reports nest four levels deep.
+// cannot exhaust the stack. RFC 8460 reports nest five levels deep.
 const maxDepth = 256
 
 type kind uint8

@@ -113,8 +113,8 @@ type parser struct {
 	warnings []Warning
 }
 
-// location is where a member sits in the report, kept as indexes so that
-// the path string is built only when a warning or error needs it.
+// location is the position of a member in the report. It holds indexes,
+// so the path string is built only when a warning or error needs it.
 type location struct {
 	policy int    // index in "policies" plus one; 0 outside a policy
 	detail int    // index in "failure-details" plus one; 0 outside one
@@ -373,9 +373,9 @@ func (p *parser) domainFromCarrier(at location) string {
 }
 
 // DomainFromFilename returns the policy domain from a report file name of
-// the form RFC 8460 section 5.1 gives, or "" when the name has another form:
-// sender "!" policy-domain "!" begin-timestamp "!" end-timestamp
-// ["!" unique-id] "." extension, the timestamps in seconds since 1970.
+// the form RFC 8460 section 5.1 gives, or "" when the name has another form.
+// That form is sender "!" policy-domain "!" begin-timestamp "!"
+// end-timestamp ["!" unique-id] "." extension, with Unix timestamps.
 func DomainFromFilename(name string) string {
 	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
 		name = name[i+1:]
