@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
 )
 
 func main() {
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -21,4 +23,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "tlsrpt-extract: %v\n", err)
 	}
 	os.Exit(cli.Code(err))
+}
+
+// tuneGC makes the collector run less often than Go's default, because the
+// live heap is small and short-lived garbage dominates, while a soft memory
+// limit keeps the process small. GOGC and GOMEMLIMIT in the environment
+// take precedence.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }

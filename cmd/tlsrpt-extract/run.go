@@ -114,16 +114,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		MaxReportSize:  cfg.maxReportSize,
 		MaxDepth:       cfg.maxDepth,
 		Workers:        cfg.workers,
+		Encode:         true,
 	}
-	var line []byte
 	err := extract.Run(ctx, opts, inputs, stdin, func(res *extract.Result) error {
 		st.count(res)
+		if _, err := out.Write(res.Lines); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
 		for _, r := range res.Reports {
-			line = r.AppendJSON(line[:0])
-			line = append(line, '\n')
-			if _, err := out.Write(line); err != nil {
-				return fmt.Errorf("writing output: %w", err)
-			}
 			log.Info(fmt.Sprintf("found report %s from %s", r.ReportID, r.OrganizationName))
 			if log.Enabled(ctx, slog.LevelDebug) {
 				logReport(log, res, r)

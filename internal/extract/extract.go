@@ -34,6 +34,10 @@ type Options struct {
 	MaxReportSize  int64 // bytes of one decompressed report
 	MaxDepth       int   // MIME nesting, message/rfc822 included
 	Workers        int   // parallel workers; <= 0 means GOMAXPROCS
+
+	// Encode has the workers fill Result.Lines, so that encoding runs in
+	// parallel rather than in the goroutine that writes the output.
+	Encode bool
 }
 
 func (o Options) withDefaults() Options {
@@ -63,6 +67,7 @@ type Result struct {
 	Raw       []byte // the message, nil when the input is not mail or was not read
 
 	Reports []*report.Report
+	Lines   []byte  // Reports as NDJSON, one line each, when Options.Encode is set
 	Errors  []error // reports or inputs that could not be used, each an *Error
 	IOErr   error   // reading the input failed (exit status 1 rather than 65)
 	Skipped bool    // a message with no report and no error
@@ -79,10 +84,18 @@ type unit struct {
 	ioErr    error // reading the input failed; data is nil
 }
 
+// Units travel to the workers in batches, because a channel hand-off per
+// message costs as much as processing a small report mail.
+const (
+	batchUnits = 64
+	batchBytes = 256 << 10
+)
+
 type job struct {
-	unit   unit
-	result *Result
-	done   chan struct{}
+	units   []unit
+	size    int
+	results []*Result
+	done    chan struct{}
 }
 
 // Run reads the inputs in order and calls handle once per unit with its
@@ -97,7 +110,7 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 
 	budget := newBudget(maxInFlightBytes)
 	jobs := make(chan *job, opts.Workers)
-	order := make(chan *job, opts.Workers*8)
+	order := make(chan *job, opts.Workers*4)
 
 	var workers sync.WaitGroup
 	for range opts.Workers {
@@ -105,7 +118,10 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				j.result = process(j.unit, opts)
+				j.results = make([]*Result, len(j.units))
+				for i, u := range j.units {
+					j.results[i] = process(u, opts)
+				}
 				close(j.done)
 			}
 		}()
@@ -114,37 +130,28 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		emit := func(u unit) bool {
-			if !budget.acquire(ctx, len(u.data)) {
-				return false
-			}
-			j := &job{unit: u, done: make(chan struct{})}
-			select {
-			case order <- j:
-			case <-ctx.Done():
-				budget.release(len(u.data))
-				return false
-			}
-			jobs <- j
-			return true
-		}
+		b := &batcher{ctx: ctx, budget: budget, order: order, jobs: jobs}
 		for _, name := range inputs {
-			if !readInput(ctx, name, stdin, opts, emit) {
+			if !readInput(ctx, name, stdin, opts, b.add) {
 				return
 			}
 		}
+		b.flush()
 	}()
 
 	var handleErr error
 	for j := range order {
 		<-j.done
-		budget.release(len(j.unit.data))
+		budget.release(j.size)
 		if handleErr != nil {
 			continue
 		}
-		if err := handle(j.result); err != nil {
-			handleErr = err
-			cancel()
+		for _, res := range j.results {
+			if err := handle(res); err != nil {
+				handleErr = err
+				cancel()
+				break
+			}
 		}
 	}
 	workers.Wait()
@@ -152,6 +159,48 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 		return handleErr
 	}
 	return ctx.Err()
+}
+
+// batcher collects units into jobs and queues them in input order.
+type batcher struct {
+	ctx    context.Context
+	budget *budget
+	order  chan<- *job
+	jobs   chan<- *job
+	cur    *job
+}
+
+// add queues u and returns false when the run was cancelled.
+func (b *batcher) add(u unit) bool {
+	if b.cur == nil {
+		b.cur = &job{done: make(chan struct{})}
+	}
+	b.cur.units = append(b.cur.units, u)
+	b.cur.size += len(u.data)
+	if len(b.cur.units) >= batchUnits || b.cur.size >= batchBytes {
+		return b.flush()
+	}
+	return b.ctx.Err() == nil
+}
+
+// flush sends the current batch to the workers.
+func (b *batcher) flush() bool {
+	j := b.cur
+	b.cur = nil
+	if j == nil {
+		return true
+	}
+	if !b.budget.acquire(b.ctx, j.size) {
+		return false
+	}
+	select {
+	case b.order <- j:
+	case <-b.ctx.Done():
+		b.budget.release(j.size)
+		return false
+	}
+	b.jobs <- j
+	return true
 }
 
 // ExtractFile returns every report in one file or directory, read with

@@ -35,6 +35,12 @@ func process(u unit, opts Options) *Result {
 	default:
 		processPayload(res, u.data, opts)
 	}
+	if opts.Encode {
+		for _, r := range res.Reports {
+			res.Lines = r.AppendJSON(res.Lines)
+			res.Lines = append(res.Lines, '\n')
+		}
+	}
 	return res
 }
 

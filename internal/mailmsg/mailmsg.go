@@ -100,7 +100,14 @@ type walker struct {
 	msg  *Message
 }
 
+// note records a deviation once per code, because one missing boundary
+// shows up both in the last part and in the multipart that holds it.
 func (w *walker) note(code, path, format string, args ...any) {
+	for _, n := range w.msg.Notes {
+		if n.Code == code {
+			return
+		}
+	}
 	w.msg.Notes = append(w.msg.Notes, Note{Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -109,6 +116,11 @@ func (w *walker) note(code, path, format string, args ...any) {
 func (w *walker) entity(e *message.Entity, newErr error, path string, depth int) {
 	mediaType, params, _ := e.Header.ContentType()
 	mediaType = strings.ToLower(mediaType)
+	if !e.Header.Has("Content-Type") {
+		// RFC 2045 section 5.2 makes such a part text/plain, but senders
+		// attach reports without any Content-Type, so the bytes decide.
+		mediaType = ""
+	}
 
 	switch {
 	case message.IsUnknownCharset(newErr):
@@ -157,7 +169,7 @@ func (w *walker) multipart(e *message.Entity, path string, depth int) {
 			// Mail.ru sends multipart bodies without the closing boundary
 			// (testdata/corpus/tlsrpt-rs/mail.ru.eml); the parts read so
 			// far are kept.
-			w.note(NoteUnterminatedMultipart, partName(path), "multipart body ends without its closing boundary: %v", err)
+			w.note(NoteUnterminatedMultipart, partName(path), "multipart body ends without its closing boundary, parts read so far kept")
 			return
 		}
 		w.entity(part, err, sub(path, i), depth+1)
@@ -192,9 +204,6 @@ func (w *walker) forwarded(e *message.Entity, path string, depth int) {
 
 func (w *walker) leaf(e *message.Entity, mediaType, path string) {
 	part := Part{Path: path, ContentType: mediaType}
-	if !e.Header.Has("Content-Type") {
-		part.ContentType = ""
-	}
 	part.Filename = filename(e.Header)
 
 	data, err := io.ReadAll(io.LimitReader(e.Body, w.opts.MaxPartSize+1))
@@ -205,7 +214,7 @@ func (w *walker) leaf(e *message.Entity, mediaType, path string) {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// A body cut off by the end of an unterminated multipart: keep
 		// what was read, as for the parts before it.
-		w.note(NoteUnterminatedMultipart, path, "part body ends without a boundary")
+		w.note(NoteUnterminatedMultipart, path, "part body ends without a boundary, content read so far kept")
 	case err != nil:
 		part.Err = fmt.Errorf("decoding %s body: %w", transferEncoding(e.Header), err)
 	}

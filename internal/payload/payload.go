@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 )
 
 // Kind is the format of a payload, found from its leading bytes.
@@ -131,10 +132,11 @@ func decode(data []byte, maxSize int64, depth int) ([]Document, error) {
 // the CRLF some senders append, are ignored with a note.
 func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
 	src := bytes.NewReader(data)
-	zr, err := gzip.NewReader(src)
+	zr, err := newGzipReader(src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid gzip: %w", err)
 	}
+	defer gzipReaders.Put(zr)
 	zr.Multistream(false)
 
 	var buf bytes.Buffer
@@ -169,6 +171,21 @@ func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
 		zr.Multistream(false)
 	}
 	return buf.Bytes(), notes, nil
+}
+
+// gzipReaders keeps decompressors for reuse: each holds tens of kilobytes
+// of tables and window, which would otherwise be allocated per report.
+var gzipReaders sync.Pool
+
+func newGzipReader(src *bytes.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(src); err != nil {
+			gzipReaders.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(src)
 }
 
 // copyLimited copies from r to buf until EOF or until limit bytes were

@@ -1,0 +1,220 @@
+// Package benchgen writes an mbox of synthetic SMTP TLS report mails shaped
+// like the ones Google and Microsoft send: multipart/report with a short
+// text part and a base64 application/tlsrpt+gzip attachment holding 1 to
+// 50 policies, with failure details of every registered result-type. The
+// output depends only on the seed, so benchmark runs are comparable.
+package benchgen
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tlsrpt/tlsrpt/internal/mbox"
+)
+
+// resultTypes are the result types of RFC 8460 section 6.6.
+var resultTypes = []string{
+	"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
+	"certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
+	"dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid",
+}
+
+var senders = []struct{ org, contact, from string }{
+	{"Google Inc.", "smtp-tls-reporting@google.com", "noreply-smtp-tls-reporting@google.com"},
+	{"Microsoft Corporation", "tlsrpt-noreply@microsoft.com", "tlsrpt-noreply@microsoft.com"},
+	{"Mail.ru", "tls_support@corp.mail.ru", "noreply-smtp-tls-reporting@corp.mail.ru"},
+}
+
+// Generator writes report mails.
+type Generator struct {
+	rng   *rand.Rand
+	start time.Time
+	gz    *gzip.Writer
+	buf   bytes.Buffer
+}
+
+// New returns a generator whose output depends only on seed.
+func New(seed uint64) *Generator {
+	return &Generator{
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+// WriteMbox writes n messages to w as an mboxrd stream.
+func (g *Generator) WriteMbox(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	mw := mbox.NewWriter(bw)
+	for i := 1; i <= n; i++ {
+		msg, date, from, err := g.Message(i)
+		if err != nil {
+			return err
+		}
+		if err := mw.WriteMessage(mbox.Postmark(from, date), msg); err != nil {
+			return err
+		}
+	}
+	if err := mw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Message returns the i-th report mail, its date and its sender address.
+func (g *Generator) Message(i int) ([]byte, time.Time, string, error) {
+	sender := senders[g.rng.IntN(len(senders))]
+	domain := fmt.Sprintf("example%d.net", g.rng.IntN(5000))
+	day := g.start.AddDate(0, 0, g.rng.IntN(365))
+	reportID := fmt.Sprintf("%s_%d+%s", day.Format("2006-01-02T15:04:05Z"), i, domain)
+
+	doc := g.report(sender.org, sender.contact, reportID, domain, day)
+	compressed, err := g.compress(doc)
+	if err != nil {
+		return nil, time.Time{}, "", err
+	}
+
+	sent := day.Add(26*time.Hour + time.Duration(g.rng.IntN(3600))*time.Second)
+	filename := fmt.Sprintf("%s!%s!%d!%d!%03d.json.gz", "google.com", domain, day.Unix(), day.Add(24*time.Hour-time.Second).Unix(), 1)
+	boundary := fmt.Sprintf("%016x%08x", g.rng.Uint64(), i)
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Return-Path: <%s>\n", sender.from)
+	fmt.Fprintf(&b, "Received: from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41])\n\tby mx.%s with ESMTPS id %x\n\tfor <tlsrpt@%s>; %s\n",
+		domain, g.rng.Uint32(), domain, sent.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Date: %s\n", sent.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "From: %s <%s>\n", sender.org, sender.from)
+	fmt.Fprintf(&b, "To: tlsrpt@%s\n", domain)
+	fmt.Fprintf(&b, "Subject: Report Domain: %s\n Submitter: %s\n Report-ID: <%s>\n", domain, "google.com", reportID)
+	fmt.Fprintf(&b, "Message-ID: <%016x.%d@reports.example>\n", g.rng.Uint64(), i)
+	fmt.Fprintf(&b, "TLS-Report-Domain: %s\nTLS-Report-Submitter: google.com\n", domain)
+	b.WriteString("MIME-Version: 1.0\n")
+	fmt.Fprintf(&b, "Content-Type: multipart/report; boundary=\"%s\"; report-type=tlsrpt\n\n", boundary)
+	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=\"UTF-8\"; format=flowed; delsp=yes\n\n", boundary)
+	fmt.Fprintf(&b, "This is an aggregate TLS report from %s\n\n", sender.org)
+	fmt.Fprintf(&b, "--%s\nContent-Type: application/tlsrpt+gzip; name=\"%s\"\n", boundary, filename)
+	fmt.Fprintf(&b, "Content-Disposition: attachment; filename=\"%s\"\nContent-Transfer-Encoding: base64\n\n", filename)
+	writeBase64Lines(&b, compressed)
+	fmt.Fprintf(&b, "--%s--\n", boundary)
+	return b.Bytes(), sent, sender.from, nil
+}
+
+func writeBase64Lines(b *bytes.Buffer, data []byte) {
+	encoded := base64.StdEncoding.EncodeToString(data)
+	for len(encoded) > 76 {
+		b.WriteString(encoded[:76])
+		b.WriteByte('\n')
+		encoded = encoded[76:]
+	}
+	b.WriteString(encoded)
+	b.WriteByte('\n')
+}
+
+func (g *Generator) compress(doc []byte) ([]byte, error) {
+	g.buf.Reset()
+	if g.gz == nil {
+		g.gz = gzip.NewWriter(&g.buf)
+	} else {
+		g.gz.Reset(&g.buf)
+	}
+	if _, err := g.gz.Write(doc); err != nil {
+		return nil, err
+	}
+	if err := g.gz.Close(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(g.buf.Bytes()), nil
+}
+
+type policyJSON struct {
+	Policy struct {
+		Type    string   `json:"policy-type"`
+		Strings []string `json:"policy-string,omitempty"`
+		Domain  string   `json:"policy-domain"`
+		MXHost  []string `json:"mx-host,omitempty"`
+	} `json:"policy"`
+	Summary struct {
+		Successful int `json:"total-successful-session-count"`
+		Failed     int `json:"total-failure-session-count"`
+	} `json:"summary"`
+	FailureDetails []failureJSON `json:"failure-details,omitempty"`
+}
+
+type failureJSON struct {
+	ResultType         string `json:"result-type"`
+	SendingMTAIP       string `json:"sending-mta-ip,omitempty"`
+	ReceivingMXHost    string `json:"receiving-mx-hostname,omitempty"`
+	ReceivingIP        string `json:"receiving-ip,omitempty"`
+	FailedSessionCount int    `json:"failed-session-count"`
+	FailureReasonCode  string `json:"failure-reason-code,omitempty"`
+}
+
+// report returns a compact JSON report with 1 to 50 policies. Most
+// policies succeed; about one in four has failure details, and the
+// result-types cycle through the whole registry.
+func (g *Generator) report(org, contact, reportID, domain string, day time.Time) []byte {
+	n := 1 + g.rng.IntN(50)
+	policies := make([]policyJSON, n)
+	for i := range policies {
+		p := &policies[i]
+		policyDomain := domain
+		if i > 0 {
+			policyDomain = fmt.Sprintf("sub%d.%s", i, domain)
+		}
+		p.Policy.Domain = policyDomain
+		switch g.rng.IntN(3) {
+		case 0:
+			p.Policy.Type = "sts"
+			p.Policy.Strings = []string{"version: STSv1", "mode: enforce", "mx: mx1." + policyDomain, "max_age: 604800"}
+			p.Policy.MXHost = []string{"mx1." + policyDomain}
+		case 1:
+			p.Policy.Type = "tlsa"
+			p.Policy.Strings = []string{"3 1 1 " + fmt.Sprintf("%064x", g.rng.Uint64())}
+		default:
+			p.Policy.Type = "no-policy-found"
+		}
+		p.Summary.Successful = g.rng.IntN(5000)
+		if g.rng.IntN(4) == 0 {
+			for k := 0; k < 1+g.rng.IntN(3); k++ {
+				count := 1 + g.rng.IntN(20)
+				p.FailureDetails = append(p.FailureDetails, failureJSON{
+					ResultType:         resultTypes[g.rng.IntN(len(resultTypes))],
+					SendingMTAIP:       fmt.Sprintf("209.85.%d.%d", g.rng.IntN(256), g.rng.IntN(256)),
+					ReceivingMXHost:    "mx1." + policyDomain,
+					ReceivingIP:        fmt.Sprintf("192.0.2.%d", g.rng.IntN(256)),
+					FailedSessionCount: count,
+					FailureReasonCode:  "450 4.7.0",
+				})
+				p.Summary.Failed += count
+			}
+		}
+	}
+
+	doc := struct {
+		Org      string       `json:"organization-name"`
+		Range    any          `json:"date-range"`
+		Contact  string       `json:"contact-info"`
+		ReportID string       `json:"report-id"`
+		Policies []policyJSON `json:"policies"`
+	}{
+		Org: org,
+		Range: map[string]string{
+			"start-datetime": day.Format(time.RFC3339),
+			"end-datetime":   day.Add(24*time.Hour - time.Second).Format(time.RFC3339),
+		},
+		Contact:  contact,
+		ReportID: reportID,
+		Policies: policies,
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic(err) // the struct holds only strings, ints and maps of strings
+	}
+	return out
+}
