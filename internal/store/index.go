@@ -10,8 +10,8 @@ import (
 )
 
 // The index is an open-addressing hash table on disk that maps the hash of
-// a report's dedup key to the offset of its line in the store, so a lookup
-// reads a few slots and one store line whatever the size of the store.
+// a report's dedup key to the offset of its line in the store. A lookup
+// reads a few slots and one store line, whatever the size of the store.
 // docs/store-format.md describes the layout.
 const (
 	indexMagic      = "TLSRPTIX"
@@ -29,11 +29,11 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // errIndexCorrupt marks an index whose content does not match the store.
 var errIndexCorrupt = errors.New("index is corrupt")
 
-// index is the table in one of two forms: read and written page by page in
-// the file (a run that adds a few reports), or held whole in memory (after
-// a rebuild, when the table grows or when many reports are added). Each
-// page of slots has a CRC-32C, checked whenever the page is read, so that
-// damaged slots are noticed and the index rebuilt instead of trusted.
+// index is the hash table, read and written page by page in the file when
+// a run adds a few reports. After a rebuild, when the table grows or when
+// many reports are added, it is held whole in memory instead. Each page of
+// slots has a CRC-32C, checked whenever the page is read, so that damaged
+// slots are noticed and the index is rebuilt instead of trusted.
 type index struct {
 	path      string
 	file      *os.File          // nil when the table is in memory

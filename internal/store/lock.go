@@ -14,7 +14,7 @@ import (
 // than the lock timeout.
 var ErrLockTimeout = errors.New("timed out waiting for the store lock")
 
-// Longest pause between two attempts to take the lock. flock(2) has no
+// Maximum pause between two attempts to take the lock. flock(2) has no
 // timeout of its own, so lockFile polls with LOCK_NB and backs off.
 const maxLockPause = 25 * time.Millisecond
 
@@ -22,15 +22,15 @@ const maxLockPause = 25 * time.Millisecond
 // timeout. The lock belongs to the open file description, so it is released
 // when f is closed, also when the process dies.
 func lockFile(ctx context.Context, f *os.File, exclusive bool, timeout time.Duration) error {
-	how := syscall.LOCK_SH
+	mode := syscall.LOCK_SH
 	if exclusive {
-		how = syscall.LOCK_EX
+		mode = syscall.LOCK_EX
 	}
 	deadline := time.Now().Add(timeout)
 	pause := time.Millisecond
 
 	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), mode|syscall.LOCK_NB)
 		if err == nil {
 			return nil
 		}

@@ -43,11 +43,10 @@ func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, 256<<10), max: MaxLineSize}
 }
 
-// Next returns the next line. At the end it returns io.EOF. A last line
-// without "\n" is returned together with ErrTornLine, and a line longer
-// than MaxLineSize as a Line without Data together with an error wrapping
-// ErrLineTooLong; after either, Next can be called again. Other errors
-// come from the underlying reader.
+// Next returns the next line, or io.EOF at the end. A last line without
+// "\n" comes with ErrTornLine. A line longer than MaxLineSize comes as a
+// Line without Data and an error wrapping ErrLineTooLong. After either,
+// Next can be called again. Other errors come from the underlying reader.
 func (r *Reader) Next() (Line, error) {
 	r.buf = r.buf[:0]
 	start := r.offset

@@ -43,7 +43,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Status is what Add did with a report.
+// Status is the outcome of Add for one report.
 type Status int
 
 const (
@@ -176,9 +176,9 @@ func (s *Store) openFile(ctx context.Context, lockTimeout time.Duration) error {
 }
 
 // Add checks r against the store and, when it is new, appends it with
-// _ingested set to the time the store was opened. An error means the store
-// could not be written; the lines added since the last Commit are then
-// gone from the file, and the Store accepts no more.
+// _ingested set to the time the store was opened. An error means that the
+// store could not be written. The lines added since the last Commit are
+// then gone from the file, and the Store accepts no more.
 func (s *Store) Add(r *report.Report) (Result, error) {
 	if s.failed != nil {
 		return Result{}, s.failed
