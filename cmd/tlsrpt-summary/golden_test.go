@@ -116,6 +116,9 @@ func TestGoldenCorpus(t *testing.T) {
 			if stderr != "" && !strings.Contains(strings.Join(tt.args, " "), "-v") {
 				t.Errorf("stderr not empty:\n%s", stderr)
 			}
+			if strings.Contains(stdout, " \n") {
+				t.Errorf("output has trailing spaces, which mail software may strip")
+			}
 			compareGolden(t, filepath.Join("testdata", tt.name), stdout)
 		})
 	}

@@ -330,8 +330,7 @@ func (t *table) write(w *bufio.Writer) {
 			noteIndent += strings.Repeat(" ", widths[0]+2)
 		}
 		for _, n := range t.notes[r] {
-			w.WriteString(noteIndent)
-			w.WriteString(n)
+			w.WriteString(strings.TrimRight(noteIndent+n, " "))
 			w.WriteByte('\n')
 		}
 	}
