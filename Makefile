@@ -41,8 +41,10 @@ fuzz:
 install:
 	$(GO) install ./cmd/...
 
-demo:
-	$(GO) run ./cmd/tlsrpt-demo
+# The demo serves testdata/corpus from an in-memory IMAP server on 127.0.0.1
+# and runs the whole pipeline on it; it needs nothing but Go.
+demo: build
+	$(GO) run ./internal/demo -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)
