@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
@@ -59,21 +58,19 @@ JSON or a zip archive of .json reports. A directory is read as a Maildir
 
 Flags (each also set by the environment variable shown, or by -config):
 `, program)
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fs.VisitAll(func(f *flag.Flag) {
 		name, text := flag.UnquoteUsage(f)
 		env := "TLSRPT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		def := f.DefValue
-		if def == "" {
-			def = `""`
-		}
 		arg := "-" + f.Name
 		if name != "" {
 			arg += " " + name
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t(default %s)\t%s\n", arg, env, def, text)
+		def := f.DefValue
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(w, "  %s\n        %s (env %s, default %s)\n", arg, text, env, def)
 	})
-	tw.Flush()
 	fmt.Fprintf(w, `
 Exit status:
   %d   every input was read (messages without a report are skipped and counted)
