@@ -120,6 +120,8 @@ last_valid_uid = {{.IDs.MailUID}}
 first_valid_gid = 0
 mail_location = maildir:{{.Dir}}/mail/%u
 mail_privileged_group =
+# Test mail needs no durability, and fsync makes APPEND slow.
+mail_fsync = never
 auth_mechanisms = plain
 ssl = yes
 ssl_cert = <{{.Dir}}/cert.pem
