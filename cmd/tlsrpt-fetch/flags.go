@@ -65,8 +65,8 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.pass, "pass", "", "login `password`; prefer -pass-file or IMAP_PASS, which other users cannot see in ps")
 	fs.StringVar(&cfg.passFile, "pass-file", "", "read the password from `file` (one line)")
 	fs.StringVar(&cfg.mailbox, "mailbox", "INBOX", "`mailbox` to read")
-	fs.StringVar(&cfg.filter, "filter", "header", "select messages by the TLS-Report-Domain `header`, by \"Report Domain:\" in the subject, or all")
-	fs.StringVar(&cfg.tlsMode, "tls", "implicit", "connection security: `implicit` TLS, starttls, or none (loopback addresses only)")
+	fs.StringVar(&cfg.filter, "filter", "header", "message selection `mode`: header (a TLS-Report-Domain header), subject (\"Report Domain:\" in the subject) or all")
+	fs.StringVar(&cfg.tlsMode, "tls", "implicit", "connection security `mode`: implicit (TLS from the start), starttls, or none (loopback addresses only)")
 	fs.StringVar(&cfg.caFile, "ca-file", "", "also trust the CA certificates in this PEM `file`")
 	fs.StringVar(&cfg.since, "since", "", "only messages received on or after `date` (2026-11-02, 02-Nov-2026 or 7d for seven days ago)")
 	fs.StringVar(&cfg.state, "state", "", "remember the last UID handed over per server, user and mailbox in `file`, and fetch only newer mail")
@@ -110,7 +110,7 @@ Flags (a flag wins over its environment variable, which wins over -config):
 	fmt.Fprintf(w, `
 Exit status:
   %d   every selected message was written
-  %d   invalid flags, or TLS, login, mailbox or output failure
+  %d   TLS, login, mailbox, state file or output failure
   %d   invalid flags or arguments
   %d  some messages were skipped as too large; the rest was written
   %d  the connection failed or broke, or another run holds the state lock;
