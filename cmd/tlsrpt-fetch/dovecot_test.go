@@ -156,7 +156,7 @@ func TestDovecot(t *testing.T) {
 
 	t.Run("large mailbox", func(t *testing.T) {
 		generated := imaptest.GenerateMails(largeMailbox, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-		if err := s.Append("Large", generated...); err != nil {
+		if err := s.Deliver("Large", generated...); err != nil {
 			t.Fatal(err)
 		}
 		statePath := filepath.Join(t.TempDir(), "fetch.state")

@@ -272,6 +272,10 @@ func startDovecotOnce(dir string, opts DovecotOptions, ids identities, cert *cer
 		User:      opts.User,
 		Password:  opts.Password,
 		close:     stop,
+		maildir: &maildir{
+			root: filepath.Join(dir, "mail", opts.User),
+			uid:  ids.MailUID, gid: ids.MailGID, chown: ids.Root,
+		},
 	}, nil
 }
 

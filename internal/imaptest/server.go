@@ -61,7 +61,8 @@ type Server struct {
 	User      string
 	Password  string
 
-	close func() error
+	close   func() error
+	maildir *maildir // nil for the memory server
 }
 
 // TLSAddr returns host:port of the implicit TLS port.
@@ -132,7 +133,8 @@ func createMailbox(c *imapclient.Client, name string) error {
 }
 
 // Append stores msgs in mailbox with APPEND, creating the mailbox when it
-// is missing.
+// is missing. Up to appendWindow commands are in flight at a time, which
+// makes loading thousands of messages several times faster.
 func (s *Server) Append(mailbox string, msgs ...Message) error {
 	c, err := s.Dial()
 	if err != nil {
@@ -141,6 +143,22 @@ func (s *Server) Append(mailbox string, msgs ...Message) error {
 	defer c.Close()
 	if err := createMailbox(c, mailbox); err != nil {
 		return err
+	}
+
+	type pending struct {
+		number int
+		cmd    *imapclient.AppendCommand
+	}
+	var inFlight []pending
+	wait := func(keep int) error {
+		for len(inFlight) > keep {
+			p := inFlight[0]
+			inFlight = inFlight[1:]
+			if _, err := p.cmd.Wait(); err != nil {
+				return fmt.Errorf("imaptest: append message %d to %q: %w", p.number, mailbox, err)
+			}
+		}
+		return nil
 	}
 	for i, msg := range msgs {
 		options := &imap.AppendOptions{Flags: msg.Flags, Time: msg.InternalDate}
@@ -151,12 +169,15 @@ func (s *Server) Append(mailbox string, msgs ...Message) error {
 		if err := cmd.Close(); err != nil {
 			return fmt.Errorf("imaptest: append message %d to %q: %w", i+1, mailbox, err)
 		}
-		if _, err := cmd.Wait(); err != nil {
-			return fmt.Errorf("imaptest: append message %d to %q: %w", i+1, mailbox, err)
+		inFlight = append(inFlight, pending{number: i + 1, cmd: cmd})
+		if err := wait(appendWindow); err != nil {
+			return err
 		}
 	}
-	return nil
+	return wait(0)
 }
+
+const appendWindow = 64
 
 // Messages returns every message of mailbox in UID order without changing
 // any flag.
