@@ -182,7 +182,7 @@ func TestDovecot(t *testing.T) {
 
 // startHeaderRejectingProxy forwards loopback connections to addr and
 // turns the HEADER search key into the unknown key XEADER, so Dovecot
-// answers BAD the way servers without HEADER search do.
+// returns BAD the way servers without HEADER search do.
 func startHeaderRejectingProxy(t *testing.T, addr string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

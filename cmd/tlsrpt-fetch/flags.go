@@ -37,9 +37,9 @@ type config struct {
 	configFile string
 }
 
-// imapEnv maps the flags that the IMAP_ environment variables set, the
-// names mail tools commonly use; every other flag is set by TLSRPT_ plus
-// its name.
+// imapEnv maps the IMAP account flags to their environment variables,
+// which use the IMAP_ names common among mail tools. Every other flag is
+// set by TLSRPT_ plus its name.
 var imapEnv = map[string]string{
 	"server":    "IMAP_SERVER",
 	"port":      "IMAP_PORT",
@@ -118,7 +118,7 @@ Exit status:
 `, cli.ExitOK, cli.ExitFailure, cli.ExitUsage, cli.ExitDataErr, cli.ExitTempFail)
 }
 
-// source is where a flag value came from, higher wins.
+// source is the origin of a flag value; a higher source wins.
 type source int
 
 const (

@@ -112,7 +112,7 @@ func (h *handOff) run(ctx context.Context, query fetch.Query) error {
 		mark = h.state.Get(h.cfg.server, h.cfg.user, h.cfg.mailbox)
 		if mark.UIDValidity != 0 && mark.UIDValidity != h.sess.UIDValidity() {
 			// RFC 3501 section 2.3.1.1: a new UIDVALIDITY means the old UIDs
-			// no longer name the same messages, so start over; tlsrpt-ingest
+			// no longer name the same messages, so start over. tlsrpt-ingest
 			// drops the reports it already stored.
 			h.logger.Warn("UIDVALIDITY changed, so every matching message is fetched again",
 				"mailbox", h.cfg.mailbox, "old", mark.UIDValidity, "new", h.sess.UIDValidity())
@@ -339,7 +339,7 @@ func loadCAs(path string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("-ca-file %s holds no PEM certificate", path)
+		return nil, fmt.Errorf("-ca-file %s contains no PEM certificate; give a file with one or more BEGIN CERTIFICATE blocks", path)
 	}
 	return pool, nil
 }

@@ -1,7 +1,7 @@
-// Package fetch reads report mails from an IMAP mailbox with go-imap v2:
-// it connects and logs in, selects the messages that carry an RFC 8460
-// report, fetches them in bounded UID batches without setting \Seen, and
-// afterwards marks or moves the ones handed over.
+// Package fetch reads report mails from an IMAP mailbox with go-imap v2.
+// It connects and logs in, and selects the messages that carry an RFC 8460
+// report. It fetches them in bounded UID batches without setting \Seen,
+// and afterwards marks or moves the ones handed over.
 package fetch
 
 import (
@@ -21,7 +21,7 @@ import (
 	"github.com/emersion/go-sasl"
 )
 
-// TLSMode is how the connection is secured.
+// TLSMode is the security of the connection.
 type TLSMode string
 
 const (
@@ -165,6 +165,9 @@ func (s *Session) dial(ctx context.Context) (*imapclient.Client, error) {
 		dialAddr = net.JoinHostPort(ip.String(), strconv.Itoa(s.opts.Port))
 	}
 
+	// NOTE: go-imap v2.0.0-beta.8 sets no read deadline while it waits for
+	// the start of a response, so a server that stops answering blocks the
+	// run until a signal cancels ctx.
 	dialer := &net.Dialer{Timeout: s.opts.DialTimeout}
 	conn, err := dialer.DialContext(ctx, "tcp", dialAddr)
 	if err != nil {

@@ -31,8 +31,8 @@ type Query struct {
 	AfterUID imap.UID  // only messages with a higher UID
 }
 
-// headerBatch is how many header blocks one UID FETCH asks for when the
-// filter runs on the client.
+// headerBatch is the number of header blocks one UID FETCH requests when
+// the filter runs on the client.
 const headerBatch = 500
 
 // Search returns the UIDs, ascending, of the messages that match q. When

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// DovecotBinary is where the Debian package dovecot-core installs Dovecot.
+// DovecotBinary is the path of the Dovecot binary in the Debian package dovecot-core.
 const DovecotBinary = "/usr/sbin/dovecot"
 
 // ErrNoDovecot is returned by StartDovecot when the binary is missing.

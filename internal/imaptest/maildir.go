@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// maildir is where a Dovecot server keeps the user's mail, and who owns it.
+// maildir is the location of a Dovecot user's mail and the owner its files need.
 type maildir struct {
 	root     string
 	uid, gid int

@@ -180,7 +180,7 @@ func (c *bodyCounter) take(limit int) bool {
 }
 
 // memSession wraps an imapmemserver session with the behaviour that
-// MemOptions asks for. It lacks the Move method; memSessionMove adds it.
+// MemOptions requests. It lacks the Move method; memSessionMove adds it.
 type memSession struct {
 	imapserver.Session
 	opts    *MemOptions
@@ -273,8 +273,8 @@ func (s *memSessionMove) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest
 
 // charsetListener wraps the connections of a listener so that every
 // SEARCH command naming a CHARSET names one the server rejects. The
-// rewrite sees cleartext only, so it applies on the implicit TLS port and
-// on the cleartext port until STARTTLS.
+// rewrite works on cleartext only, so it applies on the implicit TLS port
+// and on the cleartext port until STARTTLS.
 type charsetListener struct {
 	net.Listener
 }
