@@ -23,6 +23,10 @@ func (s *Store) openIndex(ctx context.Context) error {
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist):
+		// A new, empty store has no index yet, which is no news to log.
+		if s.size == 0 {
+			return s.rebuildIndex(ctx, 0)
+		}
 		s.log.Info("index missing, rebuilding it from the store", "index", s.path+IndexSuffix)
 		return s.rebuildIndex(ctx, s.size)
 	default:
