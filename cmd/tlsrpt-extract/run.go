@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		MaxDepth:       cfg.maxDepth,
 		Workers:        cfg.workers,
 		Encode:         true,
+		KeepRaw:        rejects != nil,
 	}
 	err := extract.Run(ctx, opts, inputs, stdin, func(res *extract.Result) error {
 		st.count(res)

@@ -24,7 +24,7 @@ const (
 	// maxInFlightBytes bounds the message bytes held by queued and running
 	// jobs together, so memory does not grow with the input. A single
 	// larger message still runs, alone.
-	maxInFlightBytes = 8 << 20
+	maxInFlightBytes = 4 << 20
 )
 
 // Options are the limits and parallelism of a run. Zero values mean the
@@ -34,6 +34,9 @@ type Options struct {
 	MaxReportSize  int64 // bytes of one decompressed report
 	MaxDepth       int   // MIME nesting, message/rfc822 included
 	Workers        int   // parallel workers; <= 0 means GOMAXPROCS
+
+	// KeepRaw keeps each message in Result.Raw, as -rejects needs.
+	KeepRaw bool
 
 	// Encode has the workers fill Result.Lines, so that encoding runs in
 	// parallel rather than in the goroutine that writes the output.
@@ -56,7 +59,7 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Result is what one unit of input gave: one message of an mbox, one
+// Result is the outcome of one unit of input: one message of an mbox, one
 // message file, or one JSON, gzip or zip file.
 type Result struct {
 	Input     string // file name, "-" for standard input
@@ -64,7 +67,7 @@ type Result struct {
 	MessageID string
 	Subject   string
 	Postmark  string // mbox "From " line, empty outside an mbox
-	Raw       []byte // the message, nil when the input is not mail or was not read
+	Raw       []byte // the message when Options.KeepRaw is set and the input is mail
 
 	Reports []*report.Report
 	Lines   []byte  // Reports as NDJSON, one line each, when Options.Encode is set
@@ -88,7 +91,7 @@ type unit struct {
 // message costs as much as processing a small report mail.
 const (
 	batchUnits = 64
-	batchBytes = 256 << 10
+	batchBytes = 128 << 10
 )
 
 type job struct {
@@ -122,6 +125,7 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 				for i, u := range j.units {
 					j.results[i] = process(u, opts)
 				}
+				j.units = nil // the messages are garbage now unless a Result keeps them
 				close(j.done)
 			}
 		}()

@@ -20,7 +20,7 @@ const (
 
 func process(u unit, opts Options) *Result {
 	res := &Result{Input: u.input, Message: u.number, Postmark: u.postmark}
-	if u.isMail {
+	if u.isMail && opts.KeepRaw {
 		res.Raw = u.data
 	}
 	switch {
@@ -201,9 +201,9 @@ var mediaTypeKinds = map[string]payload.Kind{
 	"":                             payload.Unknown,
 }
 
-// claimsReport reports whether a part says it is a report by its media
-// type or by its file name. Such a part that holds no report is an error;
-// any other part that holds no report is ignored.
+// claimsReport reports whether a part's media type or file name names a
+// report. Such a part without a report in it is an error, while any other
+// part without one is ignored.
 func claimsReport(part mailmsg.Part) bool {
 	if strings.HasPrefix(part.ContentType, "application/tlsrpt") {
 		return true

@@ -29,7 +29,7 @@ type Options struct {
 	MaxPartSize int64 // decoded size of one part; <= 0 means DefaultMaxPartSize
 }
 
-// Message is what the walk found in one message.
+// Message is the result of walking one message.
 type Message struct {
 	MessageID    string // Message-ID header, as sent
 	ReportDomain string // TLS-Report-Domain header (RFC 8460 section 5.3)
@@ -44,7 +44,7 @@ type Part struct {
 	ContentType string // media type in lower case, "" when the part has none
 	Filename    string // from Content-Disposition filename or Content-Type name
 	Data        []byte // body decoded from its Content-Transfer-Encoding
-	Err         error  // why the body could not be decoded; Data is then partial
+	Err         error  // decoding failure; Data is then partial
 }
 
 // Note is one tolerated deviation, with the part it concerns.
@@ -75,6 +75,14 @@ func Parse(data []byte, opts Options) (*Message, error) {
 	if opts.MaxPartSize <= 0 {
 		opts.MaxPartSize = DefaultMaxPartSize
 	}
+	if msg, ok := parseFast(data, opts); ok {
+		return msg, nil
+	}
+	return parseSlow(data, opts)
+}
+
+// parseSlow walks the message with go-message.
+func parseSlow(data []byte, opts Options) (*Message, error) {
 
 	w := &walker{opts: opts, msg: &Message{}}
 	entity, err := message.Read(bytes.NewReader(data))
@@ -138,7 +146,7 @@ func (w *walker) entity(e *message.Entity, newErr error, path string, depth int)
 	}
 
 	switch {
-	case strings.HasPrefix(mediaType, "multipart/"):
+	case strings.HasPrefix(mediaType, "multipart/") && e.MultipartReader() != nil:
 		w.multipart(e, path, depth)
 	case mediaType == "message/rfc822" || mediaType == "message/global":
 		w.forwarded(e, path, depth)

@@ -114,7 +114,7 @@ func decode(data []byte, maxSize int64, depth int) ([]Document, error) {
 			return nil, err
 		}
 		if inner := Sniff(out); inner != JSON {
-			return nil, fmt.Errorf("gzip holds %s data, expected a JSON report", inner)
+			return nil, fmt.Errorf("gzip contains %s data, expected a JSON report", inner)
 		}
 		return []Document{{Kind: Gzip, Data: out, Notes: notes}}, nil
 	case Zip:
@@ -127,8 +127,8 @@ func decode(data []byte, maxSize int64, depth int) ([]Document, error) {
 }
 
 // Gunzip decompresses the gzip data, reading at most maxSize+1 bytes of
-// output. Concatenated members are joined as RFC 1952 section 2.2 allows;
-// bytes after the last member that do not start another member, such as
+// output. Concatenated members are joined, as RFC 1952 section 2.2 allows.
+// Bytes after the last member that do not start another member, such as
 // the CRLF some senders append, are ignored with a note.
 func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
 	src := bytes.NewReader(data)
@@ -139,19 +139,12 @@ func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
 	defer gzipReaders.Put(zr)
 	zr.Multistream(false)
 
-	var buf bytes.Buffer
-	buf.Grow(sizeHint(data, maxSize))
+	out := make([]byte, 0, sizeHint(data, maxSize))
 	var notes []Note
 	for {
-		limit := int64(-1)
-		if maxSize > 0 {
-			limit = maxSize - int64(buf.Len()) + 1
-		}
-		if err := copyLimited(&buf, zr, limit); err != nil {
+		out, err = readLimited(out, zr, maxSize)
+		if err != nil {
 			return nil, nil, err
-		}
-		if maxSize > 0 && int64(buf.Len()) > maxSize {
-			return nil, nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
 		}
 
 		rest := data[len(data)-src.Len():]
@@ -170,7 +163,7 @@ func Gunzip(data []byte, maxSize int64) ([]byte, []Note, error) {
 		}
 		zr.Multistream(false)
 	}
-	return buf.Bytes(), notes, nil
+	return out, notes, nil
 }
 
 // gzipReaders keeps decompressors for reuse: each holds tens of kilobytes
@@ -188,19 +181,34 @@ func newGzipReader(src *bytes.Reader) (*gzip.Reader, error) {
 	return gzip.NewReader(src)
 }
 
-// copyLimited copies from r to buf until EOF or until limit bytes were
-// copied; limit < 0 means no limit.
-func copyLimited(buf *bytes.Buffer, r io.Reader, limit int64) error {
-	var err error
-	if limit < 0 {
-		_, err = buf.ReadFrom(r)
-	} else {
-		_, err = buf.ReadFrom(io.LimitReader(r, limit))
+// readLimited appends r to out until EOF. It fails with ErrTooLarge once
+// out would exceed maxSize (maxSize <= 0 means no limit), and never grows
+// out beyond maxSize+1 bytes, so a gzip bomb costs at most about twice
+// the limit in allocations.
+func readLimited(out []byte, r io.Reader, maxSize int64) ([]byte, error) {
+	for {
+		if len(out) == cap(out) {
+			newCap := 2*cap(out) + 512
+			if maxSize > 0 && int64(newCap) > maxSize+1 {
+				newCap = int(maxSize + 1)
+			}
+			if newCap <= cap(out) {
+				return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
+			}
+			out = append(out[:cap(out)], make([]byte, newCap-cap(out))...)[:len(out)]
+		}
+		n, err := r.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if maxSize > 0 && int64(len(out)) > maxSize {
+			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invalid gzip: %w", err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("invalid gzip: %w", err)
-	}
-	return nil
 }
 
 // sizeHint returns the size to allocate for the decompressed data: the
@@ -257,7 +265,7 @@ func unzip(data []byte, maxSize int64) ([]Document, error) {
 		}
 	}
 	if len(docs) == 0 {
-		return nil, errors.New("zip archive holds no .json report")
+		return nil, errors.New("zip archive contains no .json report")
 	}
 	return docs, nil
 }
