@@ -74,6 +74,8 @@ type Result struct {
 	Errors  []error // reports or inputs that could not be used, each an *Error
 	IOErr   error   // reading the input failed (exit status 1 rather than 65)
 	Skipped bool    // a message with no report and no error
+
+	reportBytes int // decompressed size of Reports, to size Lines
 }
 
 // unit is one piece of work for a worker.

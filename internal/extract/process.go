@@ -35,7 +35,10 @@ func process(u unit, opts Options) *Result {
 	default:
 		processPayload(res, u.data, opts)
 	}
-	if opts.Encode {
+	if opts.Encode && len(res.Reports) > 0 {
+		// A normalised line is about as long as the compact report plus
+		// its _source and _warnings, so one allocation usually suffices.
+		res.Lines = make([]byte, 0, res.reportBytes+len(res.Reports)*1024)
 		for _, r := range res.Reports {
 			res.Lines = r.AppendJSON(res.Lines)
 			res.Lines = append(res.Lines, '\n')
@@ -65,6 +68,7 @@ func processPayload(res *Result, data []byte, opts Options) {
 			continue
 		}
 		res.Reports = append(res.Reports, r)
+		res.reportBytes += len(doc.Data)
 	}
 }
 
@@ -133,6 +137,7 @@ func processMessage(res *Result, data []byte, opts Options) {
 				continue
 			}
 			res.Reports = append(res.Reports, r)
+			res.reportBytes += len(doc.Data)
 		}
 	}
 
