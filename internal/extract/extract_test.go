@@ -1,8 +1,14 @@
 package extract
 
 import (
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/tlsrpt/tlsrpt/internal/mbox"
 )
 
 func TestExtractFileCorpusMessage(t *testing.T) {
@@ -26,5 +32,112 @@ func TestExtractFileMissing(t *testing.T) {
 	_, err := ExtractFile(filepath.Join(t.TempDir(), "missing.mbox"))
 	if err == nil {
 		t.Fatal("ExtractFile on a missing file returned no error")
+	}
+}
+
+func TestRecognize(t *testing.T) {
+	tests := []struct {
+		name string
+		head string
+		want Format
+	}{
+		{"mboxrd", "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n", FormatMbox},
+		{"message", "Return-Path: <a@b>\r\nSubject: x\r\n", FormatMessage},
+		{"json", "\n  {\"report-id\":1}", FormatPayload},
+		{"json with bom", "\xef\xbb\xbf{}", FormatPayload},
+		{"gzip", "\x1f\x8b\x08\x00", FormatPayload},
+		{"zip", "PK\x03\x04", FormatPayload},
+		{"text", "hello world\n", FormatUnknown},
+		{"folded first line", " Subject: x\n", FormatUnknown},
+		{"space in field name", "Not a header: x\n", FormatUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Recognize([]byte(tt.head)); got != tt.want {
+				t.Errorf("Recognize(%q) = %v, want %v", tt.head, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExtractFileFolder(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"a.json.gz":       filepath.Join("testdata", "quirks", "report.json.gz"),
+		"b.eml":           filepath.Join("testdata", "quirks", "two-reports.eml"),
+		"sub/c.json":      filepath.Join("testdata", "quirks", "bom.json"),
+		".hidden/d.json":  filepath.Join("testdata", "quirks", "bom.json"),
+		".partial.json":   filepath.Join("testdata", "quirks", "bom.json"),
+		"sub/maildir/cur": "",
+	} {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if src == "" {
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	reports, err := ExtractFile(dir)
+	if err != nil {
+		t.Fatalf("ExtractFile: %v", err)
+	}
+	var ids []string
+	for _, r := range reports {
+		ids = append(ids, r.ReportID)
+	}
+	want := []string{"gz-1", "two-1", "two-2", "bom-1"}
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Errorf("report-ids %v, want %v in file name order without hidden files", ids, want)
+	}
+}
+
+func TestExtractFileEmptyMailbox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.mbox")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reports, err := ExtractFile(path)
+	if err != nil {
+		t.Errorf("ExtractFile on an empty file: %v", err)
+	}
+	if len(reports) != 0 {
+		t.Errorf("%d reports from an empty file", len(reports))
+	}
+}
+
+func TestRunMessageOverLimit(t *testing.T) {
+	path := filepath.Join("testdata", "quirks", "mboxrd-lf.mbox")
+	var errs []error
+	var skipped int
+	err := Run(context.Background(), Options{MaxMessageSize: 500}, []string{path}, nil, func(res *Result) error {
+		errs = append(errs, res.Errors...)
+		if res.Skipped {
+			skipped++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 2 {
+		t.Fatalf("%d errors, want 2 for the two report mails over 500 bytes: %v", len(errs), errs)
+	}
+	if !errors.Is(errs[0], mbox.ErrTooLarge) || !strings.Contains(errs[0].Error(), "message 1") {
+		t.Errorf("error %q, want mbox.ErrTooLarge naming message 1", errs[0])
+	}
+	if skipped != 1 {
+		t.Errorf("%d messages skipped, want the cron mail", skipped)
 	}
 }
