@@ -11,7 +11,7 @@ import (
 // in the same mailbox. It is counted and skipped, not an error.
 var ErrNoReport = errors.New("message carries no report")
 
-// ErrUnrecognized is returned for an input that is none of the formats
+// ErrUnrecognized is returned for an input in none of the formats that
 // tlsrpt-extract reads.
 var ErrUnrecognized = errors.New("unrecognized input: expected an mbox, an RFC 5322 message, " +
 	"an RFC 8460 JSON report, gzip-compressed JSON or a zip archive of .json reports")

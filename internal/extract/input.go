@@ -216,7 +216,7 @@ func readMbox(ctx context.Context, name string, r io.Reader, opts Options, emit 
 		}
 		if errors.Is(err, mbox.ErrTooLarge) {
 			// The reader has skipped the message; it cannot go to -rejects.
-			if !emit(unit{input: name, isMail: true, err: fmt.Errorf("%w (-max-message-size), not kept", err)}) {
+			if !emit(unit{input: name, isMail: true, err: fmt.Errorf("%w (-max-message-size); the message cannot be copied to -rejects", err)}) {
 				return false
 			}
 			continue

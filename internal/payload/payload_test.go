@@ -133,9 +133,9 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 // TestGzipBombBounded decompresses 256 MiB of JSON packed into well under
-// a megabyte, as 256 gzip members of 1 MiB each (RFC 1952 section 2.2
-// allows members to follow one another), and checks that Decode stops at
-// the limit without allocating memory in proportion to the output.
+// a megabyte as 256 gzip members of 1 MiB each, which RFC 1952 section 2.2
+// allows. Decode must stop at the limit without allocating memory in
+// proportion to the output.
 func TestGzipBombBounded(t *testing.T) {
 	var bomb []byte
 	bomb = append(bomb, gzipped(t, []byte(`{"report-id":"bomb","padding":"`))...)
