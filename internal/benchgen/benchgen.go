@@ -1,8 +1,9 @@
 // Package benchgen writes an mbox of synthetic SMTP TLS report mails shaped
-// like the ones Google and Microsoft send: multipart/report with a short
-// text part and a base64 application/tlsrpt+gzip attachment holding 1 to
-// 50 policies, with failure details of every registered result-type. The
-// output depends only on the seed, so benchmark runs are comparable.
+// like the ones Google and Microsoft send. Each is a multipart/report with
+// a short text part and a base64 application/tlsrpt+gzip attachment. The
+// report holds 1 to 50 policies, and its failure details draw on every
+// registered result-type. The output depends only on the seed, so
+// benchmark runs are comparable.
 package benchgen
 
 import (
