@@ -91,6 +91,8 @@ type unit struct {
 
 // Units travel to the workers in batches, because a channel hand-off per
 // message costs as much as processing a small report mail.
+// NOTE: a batch is sent when full or when the inputs end, so on a slow
+// pipe the first lines appear only after 64 messages or at end of input.
 const (
 	batchUnits = 64
 	batchBytes = 128 << 10
