@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type Reader struct {
 	br      *bufio.Reader
 	maxSize int64
 	next    []byte // postmark line read ahead, nil before the first message
+	long    []byte // buffer for lines longer than br's buffer
+	size    int    // size of the previous message, to size the next one's buffer
 	count   int
 	err     error
 }
@@ -92,17 +95,17 @@ func (r *Reader) Next() (*Message, error) {
 			r.err = errors.New("mbox: the input does not start with a \"From \" line")
 			return nil, r.err
 		}
-		r.next = line
+		r.next = append([]byte(nil), line...)
 	}
 
 	r.count++
 	msg := &Message{Number: r.count, Postmark: string(trimEOL(r.next))}
-	var data []byte
+	data := make([]byte, 0, r.size+r.size/4)
 	tooLarge := false
 	for {
 		line, err := r.readLine()
 		if len(line) > 0 && IsPostmark(line) {
-			r.next = line
+			r.next = append(r.next[:0], line...)
 			break
 		}
 		if len(line) > 0 && !tooLarge {
@@ -125,24 +128,23 @@ func (r *Reader) Next() (*Message, error) {
 		return nil, fmt.Errorf("mbox: message %d: %w of %d bytes", msg.Number, ErrTooLarge, r.maxSize)
 	}
 	msg.Data = trimSeparator(data)
+	r.size = len(msg.Data)
 	return msg, nil
 }
 
 // readLine returns the next line with its line ending. It returns the
-// line and io.EOF together when the stream ends without a newline.
+// line and io.EOF together when the stream ends without a newline. The
+// line is valid only until the next call.
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		// A line longer than the buffer: collect it in pieces.
-		long := append([]byte(nil), line...)
+		r.long = append(r.long[:0], line...)
 		for err == bufio.ErrBufferFull {
 			line, err = r.br.ReadSlice('\n')
-			long = append(long, line...)
+			r.long = append(r.long, line...)
 		}
-		return long, err
-	}
-	if len(line) > 0 {
-		line = append([]byte(nil), line...)
+		return r.long, err
 	}
 	return line, err
 }
@@ -162,14 +164,19 @@ func appendUnescaped(data, line []byte) []byte {
 	return append(data, line...)
 }
 
-// trimSeparator removes the empty line that ends each message: "\r\n" when
-// the message's first line ends in CRLF, else "\n".
+// trimSeparator removes the empty line that ends each message. The writer
+// chose "\r\n" for it when the message's first line ends in CRLF, else
+// "\n"; the reader sees the message with that line end appended, so it
+// removes the "\n" first and then, for a CRLF message, the "\r" before
+// it. Deciding on what remains after the "\n" gives the writer's choice
+// back even for a message that is one line ending in a lone "\r".
 func trimSeparator(data []byte) []byte {
-	if usesCRLF(data) && bytes.HasSuffix(data, []byte("\r\n")) {
-		return data[:len(data)-2]
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		return data
 	}
-	if bytes.HasSuffix(data, []byte("\n")) {
-		return data[:len(data)-1]
+	data = data[:len(data)-1]
+	if bytes.HasSuffix(data, []byte("\r")) && usesCRLF(data) {
+		data = data[:len(data)-1]
 	}
 	return data
 }
@@ -179,9 +186,11 @@ func usesCRLF(data []byte) bool {
 	return i > 0 && data[i-1] == '\r'
 }
 
+// trimEOL removes a line's "\n" and every "\r" before it, so that a
+// postmark read back after writing is the same string.
 func trimEOL(line []byte) []byte {
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	return bytes.TrimSuffix(line, []byte("\r"))
+	return bytes.TrimRight(line, "\r")
 }
 
 // Writer writes messages as an mboxrd stream.
@@ -212,7 +221,7 @@ func (w *Writer) WriteMessage(postmark string, data []byte) error {
 	if usesCRLF(data) {
 		eol = "\r\n"
 	}
-	w.bw.WriteString(postmark)
+	w.bw.WriteString(strings.TrimRight(postmark, "\r\n"))
 	w.bw.WriteString(eol)
 	for len(data) > 0 {
 		line := data

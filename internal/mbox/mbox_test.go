@@ -19,6 +19,11 @@ func TestRoundTripByteExact(t *testing.T) {
 		"Subject: empty body\n\n",
 		"Subject: trailing blank lines\n\nbody\n\n\n",
 		"From the desk of a header-less message\n",
+		"one line ending in a lone CR\r",
+		"Subject: crlf, last line a lone CR\r\n\r\nbody\r",
+		"Subject: crlf, last line ending in CR CRLF\r\n\r\nbody\r\r\n",
+		"Subject: lf, last line a lone CR\n\nbody\r",
+		"single CRLF line\r\n",
 	}
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
@@ -50,6 +55,30 @@ func TestRoundTripByteExact(t *testing.T) {
 	}
 	if _, err := r.Next(); err != io.EOF {
 		t.Errorf("after the last message: err = %v, want io.EOF", err)
+	}
+}
+
+func TestPostmarkTrailingCR(t *testing.T) {
+	in := "From a Mon Nov  2 08:30:00 2026\r\r\nX: 1\r\n\r\n"
+	r := NewReader(strings.NewReader(in), 0)
+	msg, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Postmark != "From a Mon Nov  2 08:30:00 2026" {
+		t.Errorf("Postmark = %q, want it without carriage returns", msg.Postmark)
+	}
+
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.WriteMessage(msg.Postmark+"\r", msg.Data)
+	w.Flush()
+	again, err := NewReader(&buf, 0).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Postmark != msg.Postmark || !bytes.Equal(again.Data, msg.Data) {
+		t.Errorf("round trip gave %q %q, want %q %q", again.Postmark, again.Data, msg.Postmark, msg.Data)
 	}
 }
 
