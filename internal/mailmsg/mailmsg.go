@@ -134,14 +134,14 @@ func (w *walker) entity(e *message.Entity, newErr error, path string, depth int)
 	case message.IsUnknownCharset(newErr):
 		// RFC 2046 section 4.1.2 applies charset only to text; a bogus one
 		// on any part, binary parts included, must not lose the message.
-		w.note(NoteUnknownCharset, partName(path), "unknown charset %q, body read as it is", params["charset"])
+		w.note(NoteUnknownCharset, path, "unknown charset %q, body read as it is", params["charset"])
 	case message.IsUnknownEncoding(newErr):
-		w.note(NoteUnknownEncoding, partName(path), "unknown Content-Transfer-Encoding %q, body read as it is",
+		w.note(NoteUnknownEncoding, path, "unknown Content-Transfer-Encoding %q, body read as it is",
 			e.Header.Get("Content-Transfer-Encoding"))
 	}
 
 	if depth > w.opts.MaxDepth {
-		w.note(NoteDepthExceeded, partName(path), "MIME nesting deeper than %d, part not read", w.opts.MaxDepth)
+		w.note(NoteDepthExceeded, path, "MIME nesting deeper than %d, part not read", w.opts.MaxDepth)
 		return
 	}
 
@@ -161,11 +161,6 @@ func (w *walker) entity(e *message.Entity, newErr error, path string, depth int)
 	}
 }
 
-// partName returns path, which is empty for the top-level entity.
-func partName(path string) string {
-	return path
-}
-
 func (w *walker) multipart(e *message.Entity, path string, depth int) {
 	mr := e.MultipartReader()
 	for i := 1; ; i++ {
@@ -177,7 +172,7 @@ func (w *walker) multipart(e *message.Entity, path string, depth int) {
 			// Mail.ru sends multipart bodies without the closing boundary
 			// (testdata/corpus/tlsrpt-rs/mail.ru.eml); the parts read so
 			// far are kept.
-			w.note(NoteUnterminatedMultipart, partName(path), "multipart body ends without its closing boundary, parts read so far kept")
+			w.note(NoteUnterminatedMultipart, path, "multipart body ends without its closing boundary, parts read so far kept")
 			return
 		}
 		w.entity(part, err, sub(path, i), depth+1)
