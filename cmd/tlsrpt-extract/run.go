@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
@@ -36,48 +35,33 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.verbose, "v", false, "log each report found and each message skipped for carrying no report")
 	fs.BoolVar(&cfg.debug, "debug", false, "log the parsed detail of every message and report (implies -v)")
 	fs.StringVar(&cfg.rejects, "rejects", "", "append every message that gave an error to this mbox `file`")
-	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", extract.DefaultMaxMessageSize, "maximum size of one message or one non-mbox input, in `bytes`")
-	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum size of one decompressed report, in `bytes`")
+	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", extract.DefaultMaxMessageSize, "maximum size in `bytes` of one message or one non-mbox input")
+	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum size in `bytes` of one decompressed report")
 	fs.IntVar(&cfg.maxDepth, "max-depth", extract.DefaultMaxDepth, "maximum MIME nesting `depth`, forwarded messages included")
-	fs.IntVar(&cfg.workers, "workers", 0, "messages processed in parallel; 0 means one per CPU")
-	fs.String("config", "", "read flags from this `file`, one \"name value\" per line")
+	fs.IntVar(&cfg.workers, "workers", 0, "`number` of messages processed in parallel; 0 means one per CPU")
+	fs.String("config", "", "read flags from `file`, one \"name value\" per line")
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
 
 func usage(fs *flag.FlagSet) {
-	w := fs.Output()
-	fmt.Fprintf(w, `Usage: %s [flags] [FILE|DIR|-]...
-
+	cli.PrintUsage(fs.Output(), cli.Usage{
+		Synopsis: program + " [flags] [FILE|DIR|-]...",
+		Description: `
 Reads SMTP TLS reports (RFC 8460) and writes one normalised report per line
 (NDJSON) on standard output. Without arguments it reads standard input.
 Each input is recognised by its content: an mbox (mboxrd or mboxo, LF or
 CRLF), a single RFC 5322 message, an RFC 8460 JSON report, gzip-compressed
 JSON or a zip archive of .json reports. A directory is read as a Maildir
-(cur/ and new/) or as a folder of such files.
-
-Flags (each also set by the environment variable shown, or by -config):
-`, program)
-	fs.VisitAll(func(f *flag.Flag) {
-		name, text := flag.UnquoteUsage(f)
-		env := "TLSRPT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		arg := "-" + f.Name
-		if name != "" {
-			arg += " " + name
-		}
-		def := f.DefValue
-		if def == "" {
-			def = "none"
-		}
-		fmt.Fprintf(w, "  %s\n        %s (env %s, default %s)\n", arg, text, env, def)
+(cur/ and new/) or as a folder of such files.`,
+		Flags: fs,
+		ExitCodes: []cli.ExitCode{
+			{Code: cli.ExitOK, Meaning: "every input was read (messages without a report are skipped and counted)"},
+			{Code: cli.ExitFailure, Meaning: "reading an input, or writing the output or the -rejects file, failed"},
+			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
+			{Code: cli.ExitDataErr, Meaning: "some input could not be used; every report found was written"},
+		},
 	})
-	fmt.Fprintf(w, `
-Exit status:
-  %d   every input was read (messages without a report are skipped and counted)
-  %d   invalid flags or arguments
-  %d  some input could not be used; every report found was written
-  %d   reading an input or writing the output failed
-`, cli.ExitOK, cli.ExitUsage, cli.ExitDataErr, cli.ExitFailure)
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

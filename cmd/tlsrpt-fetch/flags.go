@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/peterbourgon/ff/v3"
 
@@ -59,15 +58,15 @@ func envName(flagName string) string {
 func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.server, "server", "", "IMAP server `host` name or address (required)")
-	fs.IntVar(&cfg.port, "port", 0, "IMAP server `port`; 0 means 993 for -tls implicit, 143 otherwise")
+	fs.StringVar(&cfg.server, "server", "", "`host` name or IP address of the IMAP server (required)")
+	fs.IntVar(&cfg.port, "port", 0, "TCP `port` of the IMAP server; 0 means 993 for -tls implicit, 143 otherwise")
 	fs.StringVar(&cfg.user, "user", "", "login `name` (required)")
 	fs.StringVar(&cfg.pass, "pass", "", "login `password`; prefer -pass-file or IMAP_PASS, which other users cannot see in ps")
 	fs.StringVar(&cfg.passFile, "pass-file", "", "read the password from `file` (one line)")
 	fs.StringVar(&cfg.mailbox, "mailbox", "INBOX", "`mailbox` to read")
 	fs.StringVar(&cfg.filter, "filter", "header", "message selection `mode`: header (a TLS-Report-Domain header), subject (\"Report Domain:\" in the subject) or all")
 	fs.StringVar(&cfg.tlsMode, "tls", "implicit", "connection security `mode`: implicit (TLS from the start), starttls, or none (loopback addresses only)")
-	fs.StringVar(&cfg.caFile, "ca-file", "", "also trust the CA certificates in this PEM `file`")
+	fs.StringVar(&cfg.caFile, "ca-file", "", "also trust the CA certificates in the PEM `file`")
 	fs.StringVar(&cfg.since, "since", "", "only messages received on or after `date` (2026-11-02, 02-Nov-2026 or 7d for seven days ago)")
 	fs.StringVar(&cfg.state, "state", "", "remember the last UID handed over per server, user and mailbox in `file`, and fetch only newer mail")
 	fs.BoolVar(&cfg.markSeen, "mark-seen", false, "set \\Seen on the messages after they were written")
@@ -83,39 +82,25 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 }
 
 func usage(fs *flag.FlagSet) {
-	w := fs.Output()
-	fmt.Fprintf(w, `Usage: %s [flags] > reports.mbox
-
+	cli.PrintUsage(fs.Output(), cli.Usage{
+		Synopsis: program + " [flags] > reports.mbox",
+		Description: `
 Reads SMTP TLS report mails (RFC 8460) from an IMAP mailbox and writes them
 to standard output as an mboxrd stream, for tlsrpt-extract. Messages are
 fetched with BODY.PEEK[], so nothing in the mailbox changes unless
--mark-seen or -move-to asks for it.
-
-Flags (a flag wins over its environment variable, which wins over -config):
-`, program)
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fs.VisitAll(func(f *flag.Flag) {
-		name, text := flag.UnquoteUsage(f)
-		def := f.DefValue
-		if def == "" {
-			def = `""`
-		}
-		arg := "-" + f.Name
-		if name != "" {
-			arg += " " + name
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t(default %s)\t%s\n", arg, envName(f.Name), def, text)
+-mark-seen or -move-to asks for it.`,
+		Flags:   fs,
+		EnvName: envName,
+		ExitCodes: []cli.ExitCode{
+			{Code: cli.ExitOK, Meaning: "every selected message was written"},
+			{Code: cli.ExitFailure, Meaning: "TLS, login, mailbox, state file or output failure"},
+			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
+			{Code: cli.ExitDataErr, Meaning: "some messages were skipped as too large; the rest was written"},
+			{Code: cli.ExitTempFail, Meaning: "the connection failed or broke, some messages did not come " +
+				"back from the server, or another run holds the state lock; what was " +
+				"fetched was written, and -state covers only that"},
+		},
 	})
-	tw.Flush()
-	fmt.Fprintf(w, `
-Exit status:
-  %d   every selected message was written
-  %d   TLS, login, mailbox, state file or output failure
-  %d   invalid flags or arguments
-  %d  some messages were skipped as too large; the rest was written
-  %d  the connection failed or broke, or another run holds the state lock;
-      what was fetched was written, and -state covers only that
-`, cli.ExitOK, cli.ExitFailure, cli.ExitUsage, cli.ExitDataErr, cli.ExitTempFail)
 }
 
 // source is the origin of a flag value; a higher source wins.

@@ -230,12 +230,12 @@ func formatSource(src *report.Source) string {
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
-	fs.StringVar(&cfg.storePath, "store", "tlsrpt.jsonl", "store `file`; its index is FILE.idx and torn lines go to FILE.torn")
+	fs.StringVar(&cfg.storePath, "store", "tlsrpt.jsonl", "JSONL store `file` that new reports are appended to; its index is FILE.idx and torn lines go to FILE.torn")
 	fs.StringVar(&cfg.rejectsPath, "rejects", "", "append reports that conflict with a stored one to `file`")
 	fs.BoolVar(&cfg.dryRun, "n", false, "dry run: write what would be stored to standard output and change no file")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per report stored or skipped")
 	fs.BoolVar(&cfg.debug, "debug", false, "log debugging detail")
-	fs.DurationVar(&cfg.lockTimeout, "lock-timeout", 30*time.Second, "maximum wait for the store lock before exiting with status 75")
+	fs.DurationVar(&cfg.lockTimeout, "lock-timeout", 30*time.Second, "maximum `duration` to wait for the store lock, such as 30s or 2m, before exiting with status 75")
 	fs.String("config", "", "read flags from `file`, one \"name value\" pair per line")
 
 	// The flag package would print its own message before the usage; main

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
@@ -162,7 +161,7 @@ func (c *command) parseFlags(args []string, stderr io.Writer) (options, error) {
 	var opts options
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	fs.StringVar(&opts.store, "store", "tlsrpt.jsonl",
-		"read the report store at `PATH` when no FILE is given: one report per line, as tlsrpt-ingest writes it")
+		"read the report store `file` when no input is named on the command line: one report per line, as tlsrpt-ingest writes it")
 	fs.StringVar(&opts.since, "since", "",
 		"read only reports whose date range ends after `TIME`: a date (2006-01-02, from its midnight UTC), an RFC 3339 time, or a duration before now (7d, 24h)")
 	fs.StringVar(&opts.until, "until", "",
@@ -171,7 +170,7 @@ func (c *command) parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&opts.verbose, "v", false,
 		"write everything: a header, the successful policies, reporters and per-day totals; log each input read")
 	fs.BoolVar(&opts.debug, "debug", false, "log debug messages")
-	fs.String("config", "", "read flags from the file at `PATH`, one \"name value\" per line")
+	fs.String("config", "", "read flags from `file`, one \"name value\" per line")
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 
@@ -215,58 +214,23 @@ func flagError(err error) error {
 }
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
-	var b strings.Builder
-	b.WriteString(`Usage: tlsrpt-summary [flags] [FILE|-]...
-
-Summarise SMTP TLS reports (RFC 8460). Without FILE arguments the store is
+	cli.PrintUsage(w, cli.Usage{
+		Synopsis: program + " [flags] [FILE|-]...",
+		Description: `
+Summarises SMTP TLS reports (RFC 8460). Without FILE arguments the store is
 read; with them, each FILE ("-" for standard input) is read instead. Input is
 one report per line, as tlsrpt-extract and tlsrpt-ingest write it.
 
 By default only policies with failed sessions are printed, with the details
-of the failures, and nothing at all when no session failed.
-
-Flags (each can also be set by the environment variable shown, or in the
--config file):
-`)
-	fs.VisitAll(func(f *flag.Flag) {
-		name, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(&b, "  -%s", f.Name)
-		if name != "" {
-			fmt.Fprintf(&b, " %s", name)
-		}
-		b.WriteString("\n")
-		wrap(&b, usage, "        ", 78)
-		fmt.Fprintf(&b, "        env TLSRPT_%s", strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")))
-		if f.DefValue != "" && f.DefValue != "false" {
-			fmt.Fprintf(&b, ", default %q", f.DefValue)
-		}
-		b.WriteString("\n")
+of the failures, and nothing at all when no session failed.`,
+		Flags: fs,
+		ExitCodes: []cli.ExitCode{
+			{Code: cli.ExitOK, Meaning: "no failed sessions"},
+			{Code: cli.ExitFailure, Meaning: "failed sessions were found and printed (also when some input was " +
+				"unreadable), or the output could not be written"},
+			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
+			{Code: cli.ExitDataErr, Meaning: "some input was unreadable (named on standard error by input and " +
+				"line); no failed sessions in the rest"},
+		},
 	})
-	b.WriteString(`
-Exit status:
-  0   no failed sessions
-  1   failed sessions were found and printed (also when some input was
-      unreadable), or the output could not be written
-  2   usage error
-  65  some input was unreadable (named on standard error by input and line);
-      no failed sessions in the rest
-`)
-	io.WriteString(w, b.String())
-}
-
-// wrap writes text in lines of at most width columns, each starting with
-// indent.
-func wrap(b *strings.Builder, text, indent string, width int) {
-	line := indent
-	for _, word := range strings.Fields(text) {
-		if line != indent && len(line)+1+len(word) > width {
-			b.WriteString(line + "\n")
-			line = indent
-		}
-		if line != indent {
-			line += " "
-		}
-		line += word
-	}
-	b.WriteString(line + "\n")
 }
