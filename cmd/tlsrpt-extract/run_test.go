@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlsrpt/tlsrpt/internal/benchgen"
 	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/cli/clitest"
 	"github.com/tlsrpt/tlsrpt/internal/mbox"
 	"github.com/tlsrpt/tlsrpt/internal/report"
 	"github.com/tlsrpt/tlsrpt/internal/reportschema"
@@ -284,32 +285,5 @@ func TestUsageDoc(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("-h exit code %d, want 0", code)
 	}
-
-	const doc = "../../docs/tlsrpt-extract.md"
-	text, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const open, end = "## Usage\n\n```text\n", "```\n"
-	start := bytes.Index(text, []byte(open))
-	if start < 0 {
-		t.Fatalf("%s has no usage block", doc)
-	}
-	start += len(open)
-	stop := bytes.Index(text[start:], []byte(end))
-	if stop < 0 {
-		t.Fatalf("%s: usage block is not closed", doc)
-	}
-	stop += start
-
-	if *update {
-		updated := append(append(append([]byte(nil), text[:start]...), stderr...), text[stop:]...)
-		if err := os.WriteFile(doc, updated, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if got := string(text[start:stop]); got != stderr {
-		t.Errorf("usage block of %s differs from -h output (go test -update rewrites it)\ngot -h:\n%s\ndoc:\n%s", doc, stderr, got)
-	}
+	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-extract.md", stderr, *update)
 }

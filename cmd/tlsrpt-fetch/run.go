@@ -42,7 +42,7 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, stdo
 	// standard error is shared under a lock.
 	var logOut io.Writer = &lockedWriter{w: stderr}
 	var bar *progress
-	if isTerminal(stderr) {
+	if cli.IsTerminal(stderr) {
 		bar = newProgress(stderr)
 		logOut = bar
 	}

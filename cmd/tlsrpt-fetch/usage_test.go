@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/cli/clitest"
 	"github.com/tlsrpt/tlsrpt/internal/fetch"
 )
 
@@ -22,34 +23,7 @@ func TestUsageDoc(t *testing.T) {
 	if len(res.stdout) != 0 {
 		t.Errorf("-h wrote %d bytes to standard output", len(res.stdout))
 	}
-
-	const doc = "../../docs/tlsrpt-fetch.md"
-	text, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const open, end = "## Usage\n\n```text\n", "```\n"
-	start := bytes.Index(text, []byte(open))
-	if start < 0 {
-		t.Fatalf("%s has no usage block", doc)
-	}
-	start += len(open)
-	stop := bytes.Index(text[start:], []byte(end))
-	if stop < 0 {
-		t.Fatalf("%s: the usage block is not closed", doc)
-	}
-	stop += start
-
-	if *update {
-		updated := append(append(append([]byte(nil), text[:start]...), res.stderr...), text[stop:]...)
-		if err := os.WriteFile(doc, updated, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if got := string(text[start:stop]); got != res.stderr {
-		t.Errorf("usage block of %s differs from the -h output (go test -update rewrites it)\n-h:\n%s\ndoc:\n%s", doc, res.stderr, got)
-	}
+	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-fetch.md", res.stderr, *update)
 }
 
 func TestFlagPrecedence(t *testing.T) {

@@ -11,12 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/cli/clitest"
 	"github.com/tlsrpt/tlsrpt/internal/report"
 	"github.com/tlsrpt/tlsrpt/internal/store/storetest"
 )
@@ -179,26 +179,7 @@ func TestUsageDoc(t *testing.T) {
 	if got.code != cli.ExitOK || got.stdout != "" {
 		t.Fatalf("-h: exit %d, stdout %q", got.code, got.stdout)
 	}
-	const doc = "../../docs/tlsrpt-ingest.md"
-	data, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := regexp.MustCompile("(?s)```text\n(Usage: tlsrpt-ingest.*?)```\n")
-	m := block.FindSubmatchIndex(data)
-	if m == nil {
-		t.Fatalf("%s has no ```text block starting with the usage line", doc)
-	}
-	if *update {
-		data = append(data[:m[2]:m[2]], append([]byte(got.stderr), data[m[3]:]...)...)
-		if err := os.WriteFile(doc, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(data[m[2]:m[3]]) != got.stderr {
-		t.Errorf("the usage block of %s differs from the -h output; run go test -update:\n%s", doc, got.stderr)
-	}
+	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-ingest.md", got.stderr, *update)
 	for _, env := range []string{"TLSRPT_STORE", "TLSRPT_REJECTS", "TLSRPT_LOCK_TIMEOUT", "65", "75"} {
 		if !strings.Contains(got.stderr, env) {
 			t.Errorf("-h output does not mention %s", env)

@@ -221,26 +221,6 @@ func TestColor(t *testing.T) {
 	}
 }
 
-func TestIsTerminal(t *testing.T) {
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	if isTerminal(devNull) {
-		t.Errorf("%s taken for a terminal", os.DevNull)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	if isTerminal(w) {
-		t.Error("pipe taken for a terminal")
-	}
-}
-
 // A Microsoft report carries the same sessions under a tlsa and an sts
 // policy of one domain. Each must be shown on its own, never added up.
 func TestTLSAAndSTSKeptApart(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/cli/clitest"
 	"github.com/tlsrpt/tlsrpt/internal/extract"
 )
 
@@ -147,39 +148,9 @@ func compareGolden(t *testing.T, path, got string) {
 // TestUsageDoc keeps the -h output in docs/tlsrpt-summary.md verbatim:
 // the first fenced block after "## Usage".
 func TestUsageDoc(t *testing.T) {
-	const path = "../../docs/tlsrpt-summary.md"
 	_, usage, code := runCommand(t, []string{"-h"}, "", nil, false)
 	if code != cli.ExitOK {
 		t.Fatalf("-h: exit status %d, want %d", code, cli.ExitOK)
 	}
-
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(doc)
-	section := strings.Index(text, "## Usage\n")
-	if section < 0 {
-		t.Fatalf("%s has no \"## Usage\" section", path)
-	}
-	open := strings.Index(text[section:], "```\n")
-	if open < 0 {
-		t.Fatalf("%s: no fenced block under \"## Usage\"", path)
-	}
-	begin := section + open + len("```\n")
-	length := strings.Index(text[begin:], "```\n")
-	if length < 0 {
-		t.Fatalf("%s: the fenced block under \"## Usage\" is not closed", path)
-	}
-
-	if *update {
-		text = text[:begin] + usage + text[begin+length:]
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if got := text[begin : begin+length]; got != usage {
-		t.Errorf("%s differs from the -h output (go test -update rewrites it):\n--- doc\n%s\n--- -h\n%s", path, got, usage)
-	}
+	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-summary.md", usage, *update)
 }

@@ -39,6 +39,6 @@ func printError(w io.Writer, err error) {
 
 // run is the command with the real clock, environment and terminal check.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := &command{now: time.Now, getenv: os.Getenv, isTerminal: isTerminal}
+	c := &command{now: time.Now, getenv: os.Getenv, isTerminal: cli.IsTerminal}
 	return c.run(ctx, args, stdin, stdout, stderr)
 }

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package main
+package cli
 
 import (
 	"io"
@@ -9,9 +9,9 @@ import (
 	"unsafe"
 )
 
-// isTerminal reports whether w is a terminal: a file on which the get
+// IsTerminal reports whether w is a terminal: a file on which the get
 // terminal attributes ioctl succeeds, which excludes /dev/null.
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
