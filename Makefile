@@ -7,7 +7,7 @@ BIN     ?= bin
 CMDS    := tlsrpt-fetch tlsrpt-extract tlsrpt-ingest tlsrpt-summary
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet bench bench-extract bench-ingest bench-summary fuzz install demo clean
+.PHONY: all build test vet bench bench-extract bench-ingest bench-summary bench-fetch fuzz install demo clean
 
 all: build
 
@@ -23,7 +23,7 @@ vet:
 test: vet
 	$(GO) test -race -count=1 ./...
 
-bench: bench-extract bench-ingest bench-summary
+bench: bench-extract bench-ingest bench-summary bench-fetch
 
 bench-extract:
 	sh scripts/bench-extract.sh
@@ -33,6 +33,11 @@ bench-ingest:
 
 bench-summary:
 	sh scripts/bench-summary.sh
+
+# Fetches a 50,000-message mailbox from a Dovecot started on loopback; needs
+# the Debian package dovecot-imapd (skipped without it).
+bench-fetch:
+	$(GO) test -run '^$$' -bench FetchDovecot -benchtime 3x -benchmem ./cmd/tlsrpt-fetch
 
 # A short run of every fuzz target; FUZZTIME sets the time for each.
 fuzz:
