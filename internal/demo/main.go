@@ -102,8 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"TLSRPT_STORE="+store,
 		),
 	}
-	fmt.Fprintf(stdout, "Environment:\n  IMAP_SERVER=%s IMAP_PORT=%s IMAP_USER=%s\n  IMAP_PASS_FILE=%s\n  TLSRPT_CA_FILE=%s\n  TLSRPT_STORE=%s\n\n",
-		host, port, demoUser, passFile, caFile, store)
+	fmt.Fprintf(stdout, "The commands below run in %s, with this environment:\n  IMAP_SERVER=%s IMAP_PORT=%s IMAP_USER=%s\n  IMAP_PASS_FILE=%s\n  TLSRPT_CA_FILE=%s\n  TLSRPT_STORE=%s\n\n",
+		dir, host, port, demoUser, passFile, caFile, store)
 
 	steps := []struct {
 		title, command string

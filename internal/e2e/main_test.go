@@ -103,6 +103,7 @@ func recipe(t *testing.T, name string) string {
 func localize(text, dir string) string {
 	return strings.NewReplacer(
 		"/usr/local/bin/", binDir+"/",
+		"/usr/local/bin:", binDir+":",
 		"$HOME/", dir+"/",
 		"/var/lib/tlsrpt", filepath.Join(dir, "var"),
 		"/etc/tlsrpt", filepath.Join(dir, "etc"),

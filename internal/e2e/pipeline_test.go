@@ -140,8 +140,9 @@ func TestRecipeCrontab(t *testing.T) {
 	if err := os.WriteFile(caFile, server.CAPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The crontab names a real server; point it at the test server.
-	env := testEnv(dir, tab.env...)
+	// cron gives a job only HOME, SHELL, LOGNAME and the crontab's own
+	// variables. The crontab names a real server; point it at the test server.
+	env := append([]string{"HOME=" + dir, "SHELL=/bin/sh", "LOGNAME=tlsrpt"}, tab.env...)
 	env = append(env, "IMAP_SERVER="+server.Host, fmt.Sprintf("IMAP_PORT=%d", server.TLSPort),
 		"IMAP_USER="+server.User, "TLSRPT_CA_FILE="+caFile)
 
@@ -245,18 +246,42 @@ func TestRecipeSystemd(t *testing.T) {
 		"IMAP_USER="+server.User, "IMAP_PASS_FILE="+passFile, "TLSRPT_STORE="+store, "TLSRPT_CA_FILE="+caFile)
 
 	execStart := systemdUnit(t, service, "ExecStart")
-	script, ok := strings.CutPrefix(execStart, "/bin/sh -c '")
+	script, ok := strings.CutPrefix(execStart, "/bin/bash -o pipefail -c '")
 	if !ok || !strings.HasSuffix(script, "'") {
-		t.Fatalf("ExecStart %q is not /bin/sh -c '...'", execStart)
+		t.Fatalf("ExecStart %q is not /bin/bash -o pipefail -c '...'", execStart)
 	}
 	script = strings.TrimSuffix(script, "'")
-	out, errOut, code := runJob(t, script, env)
+	out, errOut, code := runBash(t, script, env)
 	if code != 1 || !strings.Contains(out, "company-y.example") {
 		t.Errorf("ExecStart: exit status %d, want 1 with the failures on stdout\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	if n := len(storeContent(t, store)); n != 11 {
 		t.Errorf("store holds %d reports, want 11", n)
 	}
+
+	// A fetch that cannot log in must fail the unit, although the last
+	// command of the pipe, tlsrpt-summary, finds nothing and exits with 0.
+	if err := os.WriteFile(passFile, []byte("wrong-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runBash(t, script, env)
+	if code == 0 {
+		t.Errorf("ExecStart with a wrong password: exit status 0, want the failure of tlsrpt-fetch\nstderr: %s", errOut)
+	}
+	if !strings.Contains(errOut, "tlsrpt-fetch") {
+		t.Errorf("ExecStart with a wrong password: stderr does not name tlsrpt-fetch:\n%s", errOut)
+	}
+}
+
+// runBash runs script as the systemd recipe's ExecStart does, with bash's
+// pipefail option.
+func runBash(t *testing.T, script string, env []string) (stdout, stderr string, code int) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	return runJob(t, bash+" -o pipefail -c '"+strings.ReplaceAll(script, "'", `'\''`)+"'", env)
 }
 
 // TestRecipeFilterRetry checks that a mail filter passes tlsrpt-ingest's
