@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsrpt/tlsrpt/internal/badlines"
 	"github.com/tlsrpt/tlsrpt/internal/cli"
 	"github.com/tlsrpt/tlsrpt/internal/report"
 	"github.com/tlsrpt/tlsrpt/internal/store"
@@ -50,12 +51,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Logger:      log,
 	})
 	if err != nil {
-		return cli.Exit(cli.ExitTempFail, fmt.Errorf("%w; nothing was stored, try again later", err))
+		return cli.Exit(cli.ExitTempFail, explainOpenError(cfg.storePath, err))
 	}
 	defer st.Close()
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	in := &ingester{cfg: cfg, log: log, store: st, out: out}
+	in := &ingester{cfg: cfg, log: log, store: st, out: out,
+		bad: badlines.New(log, "standard input", "input line not stored")}
 	readErr := in.readAll(ctx, stdin)
 	if errors.Is(readErr, errStore) {
 		return cli.Exit(cli.ExitTempFail, readErr)
@@ -82,9 +84,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cli.Exit(cli.ExitFailure, fmt.Errorf("%w; the %d reports read before were handled", readErr, c.stored+c.repeats+c.conflicts))
 	}
 	if c.bad > 0 {
-		return cli.Exit(cli.ExitDataErr, fmt.Errorf("%d of %d input lines are not RFC 8460 reports and were not stored; the messages above name them", c.bad, c.lines))
+		return cli.Exit(cli.ExitDataErr, fmt.Errorf("%d of %d input lines are not RFC 8460 reports and were not stored; the messages above name %s",
+			c.bad, c.lines, namedLines(c.bad)))
 	}
 	return nil
+}
+
+// namedLines returns which of the bad lines the log names one by one.
+func namedLines(bad int) string {
+	if bad > badlines.MaxLogged {
+		return fmt.Sprintf("the first %d", badlines.MaxLogged)
+	}
+	return "them"
 }
 
 // errStore marks a failed store write, after which nothing of the run is
@@ -98,6 +109,7 @@ type ingester struct {
 	out      *bufio.Writer
 	rejected []byte // lines for -rejects, written after the store is committed
 	counts   counts
+	bad      *badlines.Reporter
 }
 
 // readAll reads the input lines and adds each report to the store. Bad
@@ -105,6 +117,7 @@ type ingester struct {
 // the store cannot be written, or when ctx is cancelled, and any other
 // error when the input cannot be read.
 func (in *ingester) readAll(ctx context.Context, stdin io.Reader) error {
+	defer in.bad.Close()
 	lines := store.NewReader(stdin)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -118,7 +131,7 @@ func (in *ingester) readAll(ctx context.Context, stdin io.Reader) error {
 		case errors.Is(err, store.ErrLineTooLong):
 			in.counts.lines++
 			in.counts.bad++
-			in.log.Error("input line not stored", "line", line.Number, "err", err)
+			in.bad.Report(line.Number, line.Data, err)
 			continue
 		default:
 			return fmt.Errorf("read standard input after line %d: %w", line.Number, err)
@@ -139,7 +152,7 @@ func (in *ingester) ingest(lineNumber int, data []byte) error {
 	r, err := report.Parse(data, report.Hints{})
 	if err != nil {
 		in.counts.bad++
-		in.log.Error("input line not stored", "line", lineNumber, "err", err)
+		in.bad.Report(lineNumber, data, err)
 		return nil
 	}
 
