@@ -68,7 +68,7 @@ func TestRunStoreDirMissing(t *testing.T) {
 }
 
 // TestExplainOpenErrorPermission builds the error, because the tests may
-// run as root, and root is never denied permission.
+// run as root, which file modes do not restrict.
 func TestExplainOpenErrorPermission(t *testing.T) {
 	err := &fs.PathError{Op: "open", Path: "/var/lib/tlsrpt/s.jsonl.idx", Err: fs.ErrPermission}
 	got := explainOpenError("/var/lib/tlsrpt/s.jsonl", err).Error()
