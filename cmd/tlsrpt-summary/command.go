@@ -70,17 +70,7 @@ type unreadableCounts struct {
 // Failed sessions take precedence over unreadable lines: exit status 1 is
 // what monitors act on, and the lines are still named on standard error.
 func exitStatus(result *summary.Result, log *slog.Logger) error {
-	var unreadable error
-	switch {
-	case result.UnreadableInputs > 0 && result.UnreadableLines > 0:
-		unreadable = fmt.Errorf("%d inputs could not be read and %d unreadable lines were skipped, each named above; the rest was summarised",
-			result.UnreadableInputs, result.UnreadableLines)
-	case result.UnreadableInputs > 0:
-		unreadable = fmt.Errorf("%d inputs could not be read, each named above; the rest was summarised", result.UnreadableInputs)
-	case result.UnreadableLines > 0:
-		unreadable = fmt.Errorf("%d unreadable lines skipped, each named above by input and line; fix or remove them, the rest was summarised",
-			result.UnreadableLines)
-	}
+	unreadable := unreadableError(result)
 	if result.HasFailures() {
 		if unreadable != nil {
 			log.Error(unreadable.Error())

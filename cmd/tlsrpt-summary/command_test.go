@@ -80,7 +80,7 @@ func TestExitStatus(t *testing.T) {
 		{"failures outside period", []string{good, bad}, []string{"-until", "2026-05-16"}, cli.ExitOK, false, ""},
 		{"empty store", nil, nil, cli.ExitOK, false, ""},
 		{"unreadable line", []string{good, garbage, good}, nil, cli.ExitDataErr, false, "line=2"},
-		{"unreadable line and failures", []string{garbage, bad}, nil, cli.ExitFailure, true, "1 unreadable lines skipped"},
+		{"unreadable line and failures", []string{garbage, bad}, nil, cli.ExitFailure, true, "1 unreadable line was skipped"},
 		{"unknown flag", []string{good}, []string{"-x"}, cli.ExitUsage, false, "flag provided but not defined: -x"},
 		{"invalid since", []string{good}, []string{"-since", "last week"}, cli.ExitUsage, false, `-since: invalid value "last week"`},
 		{"invalid until", []string{good}, []string{"-until", "2026-02-30"}, cli.ExitUsage, false, "-until: invalid value"},

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/tlsrpt/tlsrpt/internal/badlines"
 )
 
 // MaxLineSize bounds one report line, so that a runaway line cannot fill
@@ -39,13 +41,16 @@ type ReadStats struct {
 var errLineTooLong = fmt.Errorf("line is longer than %d MiB", MaxLineSize>>20)
 
 // Read adds every report line of in to the summary. An unusable line is
-// logged at error level with the input name and line number, counted in
-// ReadStats.Unreadable, and the next line is read. The error is for a
+// counted in ReadStats.Unreadable, and the next line is read. The first
+// badlines.MaxLogged of them are logged at error level with the input
+// name and line number, then a count of the rest. The error is for a
 // failed read of in, or ctx being done.
 func (s *Summary) Read(ctx context.Context, in Input, log *slog.Logger) (ReadStats, error) {
 	var stats ReadStats
 	br := bufio.NewReaderSize(in.R, 256<<10)
 	var long []byte // a line longer than the buffer, assembled here
+	bad := badlines.New(log, hintName(in.Name), "unreadable line skipped", "input", in.Name)
+	defer bad.Close()
 
 	for {
 		if stats.Lines%4096 == 0 {
@@ -63,7 +68,7 @@ func (s *Summary) Read(ctx context.Context, in Input, log *slog.Logger) (ReadSta
 		case errors.Is(err, errLineTooLong):
 			stats.Lines++
 			stats.Unreadable++
-			log.Error("unreadable line skipped", "input", in.Name, "line", stats.Lines, "err", err)
+			bad.Report(int(stats.Lines), nil, err)
 			continue
 		case len(line) == 0 && errors.Is(err, io.EOF):
 			return stats, nil
@@ -72,7 +77,7 @@ func (s *Summary) Read(ctx context.Context, in Input, log *slog.Logger) (ReadSta
 		}
 
 		stats.Lines++
-		s.readLine(in, line, err != nil, &stats, log)
+		s.readLine(in, line, err != nil, &stats, log, bad)
 		if err != nil {
 			return stats, nil // the input ended without a final newline
 		}
@@ -81,7 +86,7 @@ func (s *Summary) Read(ctx context.Context, in Input, log *slog.Logger) (ReadSta
 
 // readLine adds one line. unterminated is true for a final line without
 // a newline.
-func (s *Summary) readLine(in Input, line []byte, unterminated bool, stats *ReadStats, log *slog.Logger) {
+func (s *Summary) readLine(in Input, line []byte, unterminated bool, stats *ReadStats, log *slog.Logger, bad *badlines.Reporter) {
 	if unterminated && in.Store {
 		stats.Torn++
 		log.Warn("torn last line skipped: it does not end with a newline, so tlsrpt-ingest is still writing it or crashed while writing; run again later",
@@ -96,12 +101,20 @@ func (s *Summary) readLine(in Input, line []byte, unterminated bool, stats *Read
 	switch {
 	case err != nil:
 		stats.Unreadable++
-		log.Error("unreadable line skipped", "input", in.Name, "line", stats.Lines, "err", err)
+		bad.Report(int(stats.Lines), line, err)
 	case added:
 		stats.Added++
 	default:
 		stats.Outside++
 	}
+}
+
+// hintName names an input in the hint to use tlsrpt-extract.
+func hintName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
 }
 
 // readLongLine reads the rest of a line that did not fit the reader's

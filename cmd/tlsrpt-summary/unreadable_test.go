@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
+	"github.com/tlsrpt/tlsrpt/internal/summary"
+)
+
+func TestUnreadableErrorWording(t *testing.T) {
+	tests := []struct {
+		name    string
+		inputs  int64
+		lines   int64
+		reports int64
+		want    string
+	}{
+		{"nothing unreadable", 0, 0, 5, ""},
+		{"one input alone", 1, 0, 0,
+			"1 input could not be read, named above; no other report was summarised"},
+		{"two inputs", 2, 0, 3,
+			"2 inputs could not be read, named above; 3 other reports were summarised"},
+		{"one line", 0, 1, 1,
+			"1 unreadable line was skipped, named above by input and line (fix or remove them); 1 other report was summarised"},
+		{"many lines", 0, 70, 0,
+			"70 unreadable lines were skipped, the first 10 lines of each input named above (fix or remove them); no other report was summarised"},
+		{"inputs and lines", 1, 2, 4,
+			"1 input could not be read and 2 unreadable lines were skipped, named above by input and line (fix or remove them); 4 other reports were summarised"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			result := &summary.Result{UnreadableInputs: tt.inputs, UnreadableLines: tt.lines, Reports: tt.reports}
+			err := unreadableError(result)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("unreadableError = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWrongInputHint gives tlsrpt-summary files that tlsrpt-extract
+// reads: each must give at most 10 line errors, a count of the rest and
+// one hint to use tlsrpt-extract.
+func TestWrongInputHint(t *testing.T) {
+	tests := []struct {
+		file   string
+		hint   string
+		logged int // lines logged one by one
+	}{
+		{"tlsrpt-rs/google1.eml", "google1.eml looks like a mail message, not one report per line: pipe it through tlsrpt-extract first", 10},
+		{"tls-rpt-monitor/microsoft-report.json.gz", "microsoft-report.json.gz looks like gzip data, not one report per line: pipe it through tlsrpt-extract first", 1},
+		{"parsedmarc/mail.ru.json", "mail.ru.json looks like a pretty-printed JSON report, not one report per line: pipe it through tlsrpt-extract first", 10},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			path := filepath.Join("../../testdata/corpus", tt.file)
+			_, stderr, code := runCommand(t, []string{path}, "", nil, false)
+
+			if code != cli.ExitDataErr {
+				t.Errorf("exit status %d, want %d", code, cli.ExitDataErr)
+			}
+			if n := strings.Count(stderr, "unreadable line skipped input="); n != tt.logged {
+				t.Errorf("%d lines logged one by one, want %d:\n%s", n, tt.logged, stderr)
+			}
+			if n := strings.Count(stderr, tt.hint); n != 1 {
+				t.Errorf("hint %q appears %d times, want once:\n%s", tt.hint, n, stderr)
+			}
+		})
+	}
+}
+
+func TestWrongInputOnStdin(t *testing.T) {
+	mail, err := os.ReadFile("../../testdata/corpus/tlsrpt-rs/google1.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCommand(t, []string{"-"}, string(mail), nil, false)
+
+	if code != cli.ExitDataErr {
+		t.Errorf("exit status %d, want %d", code, cli.ExitDataErr)
+	}
+	want := "standard input looks like a mail message"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not contain %q:\n%s", want, stderr)
+	}
+	wantCount := "unreadable line skipped: 60 more lines like this, not logged one by one input=-"
+	if !strings.Contains(stderr, wantCount) {
+		t.Errorf("stderr does not contain %q:\n%s", wantCount, stderr)
+	}
+}
