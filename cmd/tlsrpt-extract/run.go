@@ -113,17 +113,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			log.Info("skipped a message that carries no report", "input", res.Input, "message", res.Message,
 				"message-id", res.MessageID, "subject", res.Subject)
 		}
-		if res.IOErr != nil {
-			log.Error(res.IOErr.Error())
-		}
-		for _, e := range res.Errors {
-			log.Error(e.Error())
-		}
 		if len(res.Errors) > 0 && rejects != nil && res.Raw != nil {
 			if err := rejects.write(res); err != nil {
+				logErrors(log, res, "")
 				return err
 			}
+			logErrors(log, res, cfg.rejects)
+			return nil
 		}
+		logErrors(log, res, "")
 		return nil
 	})
 	if flushErr := out.Flush(); err == nil && flushErr != nil {
@@ -136,6 +134,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log.Info("done", "reports", st.reports, "messages", st.messages, "skipped", st.skipped,
 		"errors", st.errors, "rejected", rejectedCount(rejects))
+	warnNoReport(log, st, cfg.verbose || cfg.debug)
 	switch {
 	case err != nil:
 		return cli.Exit(cli.ExitFailure, err)
