@@ -1,19 +1,16 @@
 // Package cli holds what the tlsrpt commands share: exit codes, flag
-// parsing through ff (flags, then environment, then a config file) and a
+// parsing (flags, then environment, then a config file in ff's format) and a
 // log/slog handler that writes plain lines to standard error.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
-
-	"github.com/peterbourgon/ff/v3"
 )
 
 // Exit codes. 65 and 75 are the sysexits.h values that MTAs and
@@ -42,8 +39,8 @@ func Exit(code int, err error) error {
 }
 
 // Code returns the exit code for an error returned by a command's run
-// function: 0 for nil, the code of an ExitError, 2 for flag.ErrHelp and
-// flag errors wrapped by ParseFlags, else 1.
+// function: 0 for nil, the code of an ExitError (0 for -h and 2 for flag
+// errors from ParseFlags), else 1.
 func Code(err error) int {
 	var exitErr *ExitError
 	switch {
@@ -54,27 +51,6 @@ func Code(err error) int {
 	default:
 		return ExitFailure
 	}
-}
-
-// ParseFlags parses args into fs with the priority flags, then environment
-// variables named envPrefix + "_" + the flag name in upper case with
-// dashes as underscores, then the file named by the -config flag, which
-// fs must define. -h returns an ExitError with code 0 after printing the
-// usage; any other parse error returns one with code 2.
-func ParseFlags(fs *flag.FlagSet, args []string, envPrefix string) error {
-	err := ff.Parse(fs, args,
-		ff.WithEnvVarPrefix(envPrefix),
-		ff.WithConfigFileFlag("config"),
-		ff.WithConfigFileParser(ff.PlainParser),
-		ff.WithAllowMissingConfigFile(false),
-	)
-	if errors.Is(err, flag.ErrHelp) {
-		return Exit(ExitOK, err)
-	}
-	if err != nil {
-		return Exit(ExitUsage, err)
-	}
-	return nil
 }
 
 // LineHandler is a slog.Handler that writes "program: message key=value"

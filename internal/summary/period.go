@@ -3,9 +3,10 @@ package summary
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
 )
 
 // Period selects reports by their date range. It is the half-open interval
@@ -81,37 +82,9 @@ func ParseBound(value string, now time.Time, isUntil bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, value); err == nil {
 		return t.UTC(), nil
 	}
-	d, err := parseDuration(value)
+	d, err := cli.ParseDuration(value)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("invalid value %q: %w", value, ErrInvalidBound)
 	}
 	return now.UTC().Add(-d), nil
-}
-
-// parseDuration reads a Go duration with an optional leading number of
-// days ("7d", "1d12h"). It accepts only positive durations.
-func parseDuration(s string) (time.Duration, error) {
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i > 0 {
-		n, err := strconv.ParseUint(s[:i], 10, 16)
-		if err != nil {
-			return 0, err
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-	}
-	var rest time.Duration
-	if s != "" {
-		var err error
-		if rest, err = time.ParseDuration(s); err != nil {
-			return 0, err
-		}
-		if rest < 0 {
-			return 0, errors.New("duration is negative")
-		}
-	}
-	if days+rest <= 0 {
-		return 0, errors.New("duration is not positive")
-	}
-	return days + rest, nil
 }

@@ -2,10 +2,14 @@
 package clitest
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tlsrpt/tlsrpt/internal/cli"
 )
 
 // CheckUsageDoc compares usage, a command's -h output, with the first
@@ -52,4 +56,34 @@ func syncUsageDoc(docPath, usage string, update bool) error {
 		return fmt.Errorf("the usage block of %s differs from the -h output (go test -update rewrites it):\n--- doc\n%s\n--- -h\n%s", docPath, got, usage)
 	}
 	return nil
+}
+
+// CheckCommandFlags compares the flags of fs, a command's flag set named
+// after the command, with the list that cli keeps of every command's
+// flags to decide which -config lines belong to another command.
+func CheckCommandFlags(t testing.TB, fs *flag.FlagSet) {
+	t.Helper()
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if listed := cli.CommandFlags(fs.Name()); !slices.Equal(names, listed) {
+		t.Errorf("flags of %s are %q, but internal/cli lists %q; update commandFlags in internal/cli/commands.go", fs.Name(), names, listed)
+	}
+}
+
+// CheckOneLine checks that stderr is the single line
+// "PROGRAM: invalid flags: ...; run PROGRAM -h for usage" and that it
+// contains want.
+func CheckOneLine(t testing.TB, program, stderr, want string) {
+	t.Helper()
+	prefix := program + ": invalid flags: "
+	suffix := "; run " + program + " -h for usage\n"
+	if strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr has %d lines, want one:\n%s", strings.Count(stderr, "\n"), stderr)
+	}
+	if !strings.HasPrefix(stderr, prefix) || !strings.HasSuffix(stderr, suffix) {
+		t.Errorf("stderr %q, want %q...%q", stderr, prefix, suffix)
+	}
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
 }
