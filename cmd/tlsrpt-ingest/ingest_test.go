@@ -84,9 +84,7 @@ func runFunc(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, bytes.NewReader(stdin), &stdout, &stderr)
-	if err != nil {
-		fmt.Fprintf(&stderr, "%s: error: %v\n", program, err)
-	}
+	printError(&stderr, err)
 	return result{stdout.String(), stderr.String(), cli.Code(err)}
 }
 
@@ -174,13 +172,15 @@ func storeLines(t *testing.T, path string) []string {
 	return lines
 }
 
+// TestUsageDoc runs the built binary, so that a line main adds after the
+// usage, such as an error for -h, shows as a difference from the page.
 func TestUsageDoc(t *testing.T) {
-	got := runFunc(t, nil, "-h")
+	got := runProcess(t, nil, nil, "-h")
 	if got.code != cli.ExitOK || got.stdout != "" {
 		t.Fatalf("-h: exit %d, stdout %q", got.code, got.stdout)
 	}
 	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-ingest.md", got.stderr, *update)
-	for _, env := range []string{"TLSRPT_STORE", "TLSRPT_REJECTS", "TLSRPT_LOCK_TIMEOUT", "65", "75"} {
+	for _, env := range []string{"TLSRPT_STORE", "TLSRPT_INGEST_REJECTS", "TLSRPT_LOCK_TIMEOUT", "65", "75"} {
 		if !strings.Contains(got.stderr, env) {
 			t.Errorf("-h output does not mention %s", env)
 		}

@@ -20,7 +20,7 @@ identified by organization-name, report-id and date-range: a repeat is
 skipped, and one with the same key but other content is logged as a
 conflict and appended to the -rejects file.`,
 		Flags:   fs,
-		EnvName: func(flagName string) string { return cli.EnvVar(envPrefix, flagName) },
+		EnvName: envName,
 		ExitCodes: []cli.ExitCode{
 			{Code: cli.ExitOK, Meaning: "done; the new reports are stored and synced to disk"},
 			{Code: cli.ExitFailure, Meaning: "reading standard input or writing standard output failed; " +
