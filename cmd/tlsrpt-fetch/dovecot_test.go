@@ -51,6 +51,22 @@ func TestDovecot(t *testing.T) {
 		}
 	})
 
+	// Dovecot ends its responses with a timing, such as
+	// "(0.001 + 0.000 secs).", which the error leaves out.
+	t.Run("missing mailbox", func(t *testing.T) {
+		res := runFetch(t, accountEnv(s), append(args, "-mailbox", "Nope")...)
+		if res.code != cli.ExitFailure {
+			t.Errorf("exit code %d, want %d", res.code, cli.ExitFailure)
+		}
+		want := `select mailbox "Nope" on 127.0.0.1:` + strconv.Itoa(s.TLSPort) + `: imap: NO `
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+		}
+		if want := "Mailbox doesn't exist: Nope; check -mailbox\n"; !strings.HasSuffix(res.stderr, want) {
+			t.Errorf("stderr does not end with %q:\n%s", want, res.stderr)
+		}
+	})
+
 	t.Run("filters", func(t *testing.T) {
 		for _, tc := range []struct {
 			filter string

@@ -237,7 +237,7 @@ func (s *Session) login() error {
 		err = s.client.Login(s.opts.User, s.opts.Password).Wait()
 	}
 	if err != nil {
-		return fmt.Errorf("%w: login to %s as %q: %w; check -user and -pass, -pass-file or IMAP_PASS", ErrLogin, s.addr, s.opts.User, err)
+		return fmt.Errorf("%w: login to %s as %q: %w; check -user and -pass, -pass-file or IMAP_PASS", ErrLogin, s.addr, s.opts.User, wrapResponse(err))
 	}
 	return nil
 }
@@ -258,7 +258,7 @@ func (s *Session) selectMailbox() error {
 func (s *Session) commandError(what string, err error, hint string) error {
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
-		return fmt.Errorf("%s on %s: %w; %s", what, s.addr, err, hint)
+		return fmt.Errorf("%s on %s: %w; %s", what, s.addr, wrapResponse(err), hint)
 	}
 	return fmt.Errorf("%w: %s on %s: %w", ErrDropped, what, s.addr, err)
 }

@@ -78,7 +78,7 @@ func (s *Session) uidSearch(criteria *imap.SearchCriteria, afterUID imap.UID) ([
 	if err != nil {
 		var imapErr *imap.Error
 		if errors.As(err, &imapErr) {
-			return nil, fmt.Errorf("search mailbox %q on %s: %w", s.opts.Mailbox, s.addr, err)
+			return nil, fmt.Errorf("search mailbox %q on %s: %w", s.opts.Mailbox, s.addr, wrapResponse(err))
 		}
 		return nil, fmt.Errorf("%w: search mailbox %q on %s: %w", ErrDropped, s.opts.Mailbox, s.addr, err)
 	}
