@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,7 +38,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum size in `bytes` of one decompressed report")
 	fs.IntVar(&cfg.maxDepth, "max-depth", extract.DefaultMaxDepth, "maximum MIME nesting `depth`, forwarded messages included")
 	fs.IntVar(&cfg.workers, "workers", 0, "`number` of messages processed in parallel; 0 means one per CPU")
-	fs.String("config", "", "read flags from `file`, one \"name value\" per line")
+	fs.String("config", "", "read flags from `file`, one \"name value\" per line; lines for other tlsrpt commands' flags are ignored")
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -54,7 +53,8 @@ Each input is recognised by its content: an mbox (mboxrd or mboxo, LF or
 CRLF), a single RFC 5322 message, an RFC 8460 JSON report, gzip-compressed
 JSON or a zip archive of .json reports. A directory is read as a Maildir
 (cur/ and new/) or as a folder of such files.`,
-		Flags: fs,
+		Flags:   fs,
+		EnvName: envName,
 		ExitCodes: []cli.ExitCode{
 			{Code: cli.ExitOK, Meaning: "every input was read (messages without a report are skipped and counted)"},
 			{Code: cli.ExitFailure, Meaning: "reading an input, or writing the output or the -rejects file, failed"},
@@ -67,11 +67,11 @@ JSON or a zip archive of .json reports. A directory is read as a Maildir
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var cfg config
 	fs := newFlagSet(&cfg, stderr)
-	if err := cli.ParseFlags(fs, args, "TLSRPT"); err != nil {
+	if err := cli.ParseFlagsEnv(fs, args, envName); err != nil {
 		return err
 	}
-	if cfg.maxMessageSize <= 0 || cfg.maxReportSize <= 0 || cfg.maxDepth <= 0 || cfg.workers < 0 {
-		return cli.Exit(cli.ExitUsage, errors.New("-max-message-size, -max-report-size and -max-depth must be positive, -workers not negative"))
+	if err := checkLimits(&cfg); err != nil {
+		return cli.InvalidFlags(program, err)
 	}
 	log := cli.NewLogger(stderr, program, cfg.verbose, cfg.debug)
 

@@ -27,8 +27,8 @@ const (
 	quirks = "../../internal/extract/testdata/quirks"
 )
 
-// runCommand runs the command on buffers and returns stdout, stderr and
-// the exit code main would use.
+// runCommand runs the command on buffers as main does, its error line
+// included, and returns stdout, stderr and the exit code.
 func runCommand(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
 	t.Helper()
 	if stdin == nil {
@@ -36,6 +36,7 @@ func runCommand(t *testing.T, stdin io.Reader, args ...string) (string, string, 
 	}
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, stdin, &stdout, &stderr)
+	printError(&stderr, err)
 	return stdout.String(), stderr.String(), cli.Code(err)
 }
 
