@@ -1,14 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-
-	"github.com/peterbourgon/ff/v3"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
 )
@@ -52,7 +47,7 @@ func envName(flagName string) string {
 	if name, ok := imapEnv[flagName]; ok {
 		return name
 	}
-	return "TLSRPT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return cli.EnvVar("TLSRPT", flagName)
 }
 
 func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
@@ -67,7 +62,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.filter, "filter", "header", "message selection `mode`: header (a TLS-Report-Domain header), subject (\"Report Domain:\" in the subject) or all")
 	fs.StringVar(&cfg.tlsMode, "tls", "implicit", "connection security `mode`: implicit (TLS from the start), starttls, or none (loopback addresses only)")
 	fs.StringVar(&cfg.caFile, "ca-file", "", "also trust the CA certificates in the PEM `file`")
-	fs.StringVar(&cfg.since, "since", "", "only messages received on or after `date` (2026-11-02, 02-Nov-2026 or 7d for seven days ago)")
+	fs.StringVar(&cfg.since, "since", "", "only messages received on or after `date`: 2026-11-02, 02-Nov-2026, or a duration before now such as 7d, 24h or 1d12h; IMAP SEARCH compares dates only (RFC 3501), so the UTC date of that moment is sent")
 	fs.StringVar(&cfg.state, "state", "", "remember the last UID handed over per server, user and mailbox in `file`, and fetch only newer mail")
 	fs.BoolVar(&cfg.markSeen, "mark-seen", false, "set \\Seen on the messages after they were written")
 	fs.StringVar(&cfg.moveTo, "move-to", "", "move the messages to `mailbox` after they were written")
@@ -76,7 +71,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.verbose, "v", false, "log each message handed over and the totals")
 	fs.BoolVar(&cfg.debug, "debug", false, "log debug details")
 	fs.BoolVar(&cfg.debugIMAP, "debug-imap", false, "trace the IMAP protocol on standard error, with credentials redacted")
-	fs.StringVar(&cfg.configFile, "config", "", "read flags from `file`, one \"name value\" per line")
+	fs.StringVar(&cfg.configFile, "config", "", "read flags from `file`, one \"name value\" per line; lines for other tlsrpt commands' flags are ignored")
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -103,77 +98,16 @@ fetched with BODY.PEEK[], so nothing in the mailbox changes unless
 	})
 }
 
-// source is the origin of a flag value; a higher source wins.
-type source int
-
-const (
-	fromDefault source = iota
-	fromConfig
-	fromEnv
-	fromFlag
-)
-
 // parseFlags sets fs from args, then from the environment (IMAP_ names
 // for the IMAP account, TLSRPT_ for the rest), then from the -config file,
-// each only for flags still unset. It returns where each set flag came
-// from. cli.ParseFlags cannot be used because it takes one prefix for all
-// variables.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (map[string]source, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, cli.Exit(cli.ExitOK, err)
-		}
-		return nil, cli.Exit(cli.ExitUsage, err)
+// and returns where each set flag came from.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (map[string]cli.Source, error) {
+	sources, err := cli.ParseFlagSources(fs, args, envName, getenv)
+	if err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("unexpected argument %q: %s takes flags only and writes to standard output", fs.Arg(0), program))
-	}
-	sources := map[string]source{}
-	fs.Visit(func(f *flag.Flag) { sources[f.Name] = fromFlag })
-
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, set := sources[f.Name]; set || envErr != nil {
-			return
-		}
-		value := getenv(envName(f.Name))
-		if value == "" {
-			return
-		}
-		if err := fs.Set(f.Name, value); err != nil {
-			envErr = cli.Exit(cli.ExitUsage, fmt.Errorf("invalid value of %s: %w", envName(f.Name), err))
-			return
-		}
-		sources[f.Name] = fromEnv
-	})
-	if envErr != nil {
-		return nil, envErr
-	}
-
-	configFile := fs.Lookup("config").Value.String()
-	if configFile == "" {
-		return sources, nil
-	}
-	file, err := os.Open(configFile)
-	if err != nil {
-		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("read -config: %w", err))
-	}
-	defer file.Close()
-	err = ff.PlainParser(file, func(name, value string) error {
-		if fs.Lookup(name) == nil {
-			return fmt.Errorf("unknown flag %q", name)
-		}
-		if _, set := sources[name]; set {
-			return nil
-		}
-		if err := fs.Set(name, value); err != nil {
-			return fmt.Errorf("flag %q: %w", name, err)
-		}
-		sources[name] = fromConfig
-		return nil
-	})
-	if err != nil {
-		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("read -config %s: %w", configFile, err))
+		return nil, cli.InvalidFlags(program, fmt.Errorf("unexpected argument %q: %s takes flags only and writes to standard output", fs.Arg(0), program))
 	}
 	return sources, nil
 }

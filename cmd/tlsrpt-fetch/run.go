@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +34,7 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	opts, query, err := sessionOptions(&cfg, sources)
 	if err != nil {
-		return cli.Exit(cli.ExitUsage, err)
+		return cli.InvalidFlags(program, err)
 	}
 
 	// The protocol trace is written from go-imap's reader goroutine, so
@@ -242,7 +241,7 @@ func exitFor(err error) error {
 
 // sessionOptions checks the flags and turns them into session options and
 // a query.
-func sessionOptions(cfg *config, sources map[string]source) (fetch.Options, fetch.Query, error) {
+func sessionOptions(cfg *config, sources map[string]cli.Source) (fetch.Options, fetch.Query, error) {
 	var opts fetch.Options
 	var query fetch.Query
 	if cfg.server == "" {
@@ -307,7 +306,7 @@ func sessionOptions(cfg *config, sources map[string]source) (fetch.Options, fetc
 
 // readPassword returns -pass or the content of -pass-file, whichever was
 // set from the higher-priority source.
-func readPassword(cfg *config, sources map[string]source) (string, error) {
+func readPassword(cfg *config, sources map[string]cli.Source) (string, error) {
 	passFrom, fileFrom := sources["pass"], sources["pass-file"]
 	if cfg.pass != "" && cfg.passFile != "" && passFrom == fileFrom {
 		return "", errors.New("both -pass and -pass-file are set at the same level; use one")
@@ -344,22 +343,26 @@ func loadCAs(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// parseSince reads -since: an ISO date, the RFC 3501 date form, or a
-// number of days before now. The result is a date at midnight UTC, which
-// go-imap sends as "2-Nov-2026" with English month names whatever the
-// locale.
+// parseSince reads -since: a date (2026-11-02 or the RFC 3501 form
+// 02-Nov-2026), an RFC 3339 time, or a duration before now in the form
+// that tlsrpt-summary's -since reads (7d, 24h, 1d12h). RFC 3501 section
+// 6.4.4: SEARCH SINCE compares dates only, so a time is rounded down to
+// its UTC date. go-imap sends that date as "2-Nov-2026" with English
+// month names whatever the locale.
 func parseSince(value string, now time.Time) (time.Time, error) {
-	if days, ok := strings.CutSuffix(value, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err == nil && n >= 0 {
-			y, m, d := now.AddDate(0, 0, -n).Date()
-			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-		}
-	}
-	for _, layout := range []string{"2006-01-02", "2-Jan-2006"} {
+	for _, layout := range []string{time.DateOnly, "2-Jan-2006"} {
 		if t, err := time.Parse(layout, value); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("invalid -since %q: use 2026-11-02, 02-Nov-2026 or a number of days such as 7d", value)
+	t, err := time.Parse(time.RFC3339Nano, value)
+	if err != nil {
+		ago, durationErr := cli.ParseDuration(value)
+		if durationErr != nil {
+			return time.Time{}, fmt.Errorf("invalid -since %q: use a date such as 2026-11-02 or 02-Nov-2026, or a duration before now such as 7d, 24h or 1d12h", value)
+		}
+		t = now.Add(-ago)
+	}
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 }
