@@ -149,6 +149,32 @@ func (c *command) readInput(ctx context.Context, sum *summary.Summary, name stri
 
 func (c *command) parseFlags(args []string, stderr io.Writer) (options, error) {
 	var opts options
+	fs := newFlagSet(&opts, stderr)
+	if err := cli.ParseFlags(fs, args, "TLSRPT"); err != nil {
+		return opts, err
+	}
+	opts.inputs = fs.Args()
+
+	now := c.now()
+	var err error
+	if opts.since != "" {
+		if opts.period.Since, err = summary.ParseBound(opts.since, now, false); err != nil {
+			return opts, cli.InvalidFlags(program, fmt.Errorf("-since: %w", err))
+		}
+	}
+	if opts.until != "" {
+		if opts.period.Until, err = summary.ParseBound(opts.until, now, true); err != nil {
+			return opts, cli.InvalidFlags(program, fmt.Errorf("-until: %w", err))
+		}
+	}
+	if !opts.period.Since.IsZero() && !opts.period.Until.IsZero() && !opts.period.Since.Before(opts.period.Until) {
+		return opts, cli.InvalidFlags(program, fmt.Errorf("-since %s is not before -until %s: the period is empty",
+			opts.period.Since.Format(time.RFC3339), opts.period.Until.Format(time.RFC3339)))
+	}
+	return opts, nil
+}
+
+func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	fs.StringVar(&opts.store, "store", "tlsrpt.jsonl",
 		"read the report store `file` when no input is named on the command line: one report per line, as tlsrpt-ingest writes it")
@@ -160,47 +186,9 @@ func (c *command) parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&opts.verbose, "v", false,
 		"write everything: a header, the successful policies, reporters and per-day totals; log each input read")
 	fs.BoolVar(&opts.debug, "debug", false, "log debug messages")
-	fs.String("config", "", "read flags from `file`, one \"name value\" per line")
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-
-	if err := cli.ParseFlags(fs, args, "TLSRPT"); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			writeUsage(stderr, fs)
-			return opts, err
-		}
-		return opts, cli.Exit(cli.ExitUsage, fmt.Errorf("invalid flags: %w; run %s -h for usage", flagError(err), program))
-	}
-	opts.inputs = fs.Args()
-
-	now := c.now()
-	var err error
-	if opts.since != "" {
-		if opts.period.Since, err = summary.ParseBound(opts.since, now, false); err != nil {
-			return opts, cli.Exit(cli.ExitUsage, fmt.Errorf("-since: %w", err))
-		}
-	}
-	if opts.until != "" {
-		if opts.period.Until, err = summary.ParseBound(opts.until, now, true); err != nil {
-			return opts, cli.Exit(cli.ExitUsage, fmt.Errorf("-until: %w", err))
-		}
-	}
-	if !opts.period.Since.IsZero() && !opts.period.Until.IsZero() && !opts.period.Since.Before(opts.period.Until) {
-		return opts, cli.Exit(cli.ExitUsage, fmt.Errorf("-since %s is not before -until %s: the period is empty",
-			opts.period.Since.Format(time.RFC3339), opts.period.Until.Format(time.RFC3339)))
-	}
-	return opts, nil
-}
-
-// flagError strips the layers that cli.ParseFlags and ff add ("error
-// parsing commandline arguments: ") from a flag error.
-func flagError(err error) error {
-	for range 2 {
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner
-		}
-	}
-	return err
+	fs.String("config", "", "read flags from `file`, one \"name value\" per line; lines for other tlsrpt commands' flags are ignored")
+	fs.Usage = func() { writeUsage(stderr, fs) }
+	return fs
 }
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {

@@ -30,9 +30,15 @@ func main() {
 }
 
 // printError writes the error that run returned, unless it needs no
-// words: -h, or failures that are already on standard output.
+// words: -h, or failures that are already on standard output. A flag
+// error is the one-line "invalid flags" message as it is.
 func printError(w io.Writer, err error) {
-	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errFailuresFound) {
+	var flagErr *cli.FlagError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp) || errors.Is(err, errFailuresFound):
+	case errors.As(err, &flagErr):
+		fmt.Fprintf(w, "%s: %v\n", program, err)
+	default:
 		fmt.Fprintf(w, "%s: error: %v\n", program, err)
 	}
 }
