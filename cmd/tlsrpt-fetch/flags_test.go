@@ -91,6 +91,8 @@ func TestFlagErrorOneLine(t *testing.T) {
 		{"not a number", append(account, "-port", "imaps"), `invalid value "imaps" for -port: want a whole number`},
 		{"bool", append(account, "-mark-seen=yes"), `invalid value "yes" for -mark-seen: want true or false`},
 		{"bad since", append(account, "-since", "yesterday"), `invalid -since "yesterday"`},
+		{"zero batch", append(account, "-batch", "0"), `invalid value "0" for -batch: want a positive number`},
+		{"negative max size", append(account, "-max-size", "-1"), `invalid value "-1" for -max-size: want a positive number`},
 		{"no server", []string{"-user", "u"}, "missing -server (or IMAP_SERVER)"},
 		{"config typo", []string{"-config", typo}, "-config " + typo + ` line 2: "usr" is not a flag of any tlsrpt command`},
 	}

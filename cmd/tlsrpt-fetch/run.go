@@ -283,8 +283,11 @@ func sessionOptions(cfg *config, sources map[string]cli.Source) (fetch.Options, 
 			return opts, query, err
 		}
 	}
-	if cfg.batch < 1 || cfg.maxSize < 1 {
-		return opts, query, errors.New("-batch and -max-size must be positive")
+	if cfg.batch < 1 {
+		return opts, query, fmt.Errorf("invalid value \"%d\" for -batch: want a positive number", cfg.batch)
+	}
+	if cfg.maxSize < 1 {
+		return opts, query, fmt.Errorf("invalid value \"%d\" for -max-size: want a positive number", cfg.maxSize)
 	}
 	if cfg.moveTo != "" && cfg.moveTo == cfg.mailbox {
 		return opts, query, fmt.Errorf("-move-to %q is the mailbox being read", cfg.moveTo)
