@@ -14,8 +14,8 @@ var commandFlags = map[string][]string{
 	"tlsrpt-summary": {"config", "debug", "json", "since", "store", "until", "v"},
 }
 
-// CommandFlags returns the flag names of a tlsrpt command, sorted, as
-// ParseFlags knows them; nil for an unknown program.
+// CommandFlags returns the sorted flag names of a tlsrpt command from the
+// list that ParseFlags uses, or nil for an unknown program.
 func CommandFlags(program string) []string {
 	return slices.Clone(commandFlags[program])
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 )
 
-// Source is where a flag got its value. A higher Source wins.
+// Source is the origin of a flag's value. A higher Source wins.
 type Source int
 
 const (
@@ -46,7 +46,7 @@ func InvalidFlags(program string, err error) error {
 
 // ParseFlags parses args into fs with the priority flags, then environment
 // variables named EnvVar(envPrefix, flag name), then the file named by the
-// -config flag, which fs must define. See ParseFlagSources for the errors.
+// -config flag if fs defines one. See ParseFlagSources for the errors.
 func ParseFlags(fs *flag.FlagSet, args []string, envPrefix string) error {
 	return ParseFlagsEnv(fs, args, func(flagName string) string { return EnvVar(envPrefix, flagName) })
 }
@@ -67,7 +67,7 @@ func ParseFlagsEnv(fs *flag.FlagSet, args []string, envName func(flagName string
 // wrapping flag.ErrHelp. Any other error is a FlagError with code 2;
 // nothing is printed for it, so main prints the one line. A -config line
 // naming a flag of another tlsrpt command is ignored, so that one file can
-// serve every command; a name that no command defines is an error that
+// serve every command. A name that no command defines is an error that
 // names the file and the line.
 func ParseFlagSources(fs *flag.FlagSet, args []string, envName func(flagName string) string, getenv func(string) string) (map[string]Source, error) {
 	if envName == nil {
