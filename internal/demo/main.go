@@ -1,8 +1,8 @@
 // Command demo runs the whole tlsrpt job on the real sample reports in
-// testdata/corpus: it serves them, with a few ordinary mails, from an
-// in-memory IMAP server on 127.0.0.1, pipes tlsrpt-fetch into tlsrpt-extract
-// and tlsrpt-ingest to fill a temporary store, and shows what tlsrpt-summary
-// makes of it. `make demo` builds the commands and runs it.
+// testdata/corpus. It serves them, with a few ordinary mails, from an
+// in-memory IMAP server on 127.0.0.1. It then pipes tlsrpt-fetch into
+// tlsrpt-extract and tlsrpt-ingest to fill a temporary store, and shows what
+// tlsrpt-summary makes of it. `make demo` builds the commands and runs it.
 package main
 
 import (

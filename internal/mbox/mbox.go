@@ -3,9 +3,9 @@
 // ^>*From  get one more ">" on writing and lose one on reading.
 //
 // The writer ends each message with one empty line whose line ending
-// matches the message's own, and the reader removes exactly that line, so
-// a message survives a round trip byte for byte: CRLF line endings, a last
-// line without a newline and "From " lines in the body included.
+// matches the message's own, and the reader removes exactly that line. So
+// a message survives a round trip byte for byte, including CRLF line
+// endings, a last line without a newline and "From " lines in the body.
 package mbox
 
 import (
@@ -166,7 +166,7 @@ func appendUnescaped(data, line []byte) []byte {
 
 // trimSeparator removes the empty line that ends each message. The writer
 // chose "\r\n" for it when the message's first line ends in CRLF, else
-// "\n"; the reader sees the message with that line end appended, so it
+// "\n". The reader gets the message with that line end appended, so it
 // removes the "\n" first and then, for a CRLF message, the "\r" before
 // it. Deciding on what remains after the "\n" gives the writer's choice
 // back even for a message that is one line ending in a lone "\r".

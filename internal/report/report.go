@@ -27,7 +27,7 @@ type Report struct {
 	Policies         []Policy
 	Extra            Members // members RFC 8460 does not define, kept as sent
 
-	Source   *Source   // where the report came from; nil when unknown
+	Source   *Source   // provenance of the report; nil when unknown
 	Warnings []Warning // deviations from RFC 8460 that were tolerated
 	Ingested time.Time // when tlsrpt-ingest stored the report; zero before
 }
