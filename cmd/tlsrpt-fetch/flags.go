@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
 )
@@ -25,6 +26,7 @@ type config struct {
 	moveTo     string
 	batch      int
 	maxSize    int64
+	timeout    time.Duration
 	verbose    bool
 	debug      bool
 	debugIMAP  bool
@@ -68,6 +70,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.moveTo, "move-to", "", "move the messages to `mailbox` after they were written")
 	fs.IntVar(&cfg.batch, "batch", 100, "`number` of messages per UID FETCH")
 	fs.Int64Var(&cfg.maxSize, "max-size", 64<<20, "skip and report messages larger than `bytes`")
+	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up when the server sends nothing for `duration`, such as 2m; the run then exits with 75")
 	fs.BoolVar(&cfg.verbose, "v", false, "log each message handed over and the totals")
 	fs.BoolVar(&cfg.debug, "debug", false, "log debug details")
 	fs.BoolVar(&cfg.debugIMAP, "debug-imap", false, "trace the IMAP protocol on standard error, with credentials redacted")

@@ -256,13 +256,14 @@ func sessionOptions(cfg *config, sources map[string]cli.Source) (fetch.Options, 
 	}
 
 	opts = fetch.Options{
-		Server:    cfg.server,
-		Port:      cfg.port,
-		TLS:       fetch.TLSMode(cfg.tlsMode),
-		User:      cfg.user,
-		Password:  password,
-		Mailbox:   cfg.mailbox,
-		ReadWrite: cfg.markSeen || cfg.moveTo != "",
+		Server:      cfg.server,
+		Port:        cfg.port,
+		TLS:         fetch.TLSMode(cfg.tlsMode),
+		User:        cfg.user,
+		Password:    password,
+		Mailbox:     cfg.mailbox,
+		ReadWrite:   cfg.markSeen || cfg.moveTo != "",
+		IdleTimeout: cfg.timeout,
 	}
 	switch opts.TLS {
 	case fetch.TLSImplicit, fetch.TLSStartTLS, fetch.TLSNone:
@@ -288,6 +289,9 @@ func sessionOptions(cfg *config, sources map[string]cli.Source) (fetch.Options, 
 	}
 	if cfg.maxSize < 1 {
 		return opts, query, fmt.Errorf("invalid value \"%d\" for -max-size: want a positive number", cfg.maxSize)
+	}
+	if cfg.timeout <= 0 {
+		return opts, query, fmt.Errorf("invalid value \"%s\" for -timeout: want a positive duration such as 2m", cfg.timeout)
 	}
 	if cfg.moveTo != "" && cfg.moveTo == cfg.mailbox {
 		return opts, query, fmt.Errorf("-move-to %q is the mailbox being read", cfg.moveTo)

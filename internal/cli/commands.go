@@ -9,7 +9,7 @@ import "slices"
 var commandFlags = map[string][]string{
 	"tlsrpt-extract": {"config", "debug", "max-depth", "max-message-size", "max-report-size", "rejects", "v", "workers"},
 	"tlsrpt-fetch": {"batch", "ca-file", "config", "debug", "debug-imap", "filter", "mailbox", "mark-seen",
-		"max-size", "move-to", "pass", "pass-file", "port", "server", "since", "state", "tls", "user", "v"},
+		"max-size", "move-to", "pass", "pass-file", "port", "server", "since", "state", "timeout", "tls", "user", "v"},
 	"tlsrpt-ingest":  {"config", "debug", "lock-timeout", "n", "rejects", "store", "v"},
 	"tlsrpt-summary": {"config", "debug", "json", "since", "store", "until", "v"},
 }

@@ -60,6 +60,11 @@ type Options struct {
 
 	DialTimeout time.Duration // default 30s
 
+	// IdleTimeout bounds the wait for each read from the server: a server
+	// that sends nothing for that long fails the run with ErrDropped or
+	// ErrConnect. Default 2 minutes.
+	IdleTimeout time.Duration
+
 	// Trace receives the protocol exchange with the password redacted;
 	// nil disables the trace.
 	Trace  io.Writer
@@ -111,6 +116,9 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 30 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 2 * time.Minute
 	}
 	if opts.Mailbox == "" {
 		opts.Mailbox = "INBOX"
@@ -165,14 +173,14 @@ func (s *Session) dial(ctx context.Context) (*imapclient.Client, error) {
 		dialAddr = net.JoinHostPort(ip.String(), strconv.Itoa(s.opts.Port))
 	}
 
-	// NOTE: go-imap v2.0.0-beta.8 sets no read deadline while it waits for
-	// the start of a response, so a server that stops answering blocks the
-	// run until a signal cancels ctx.
 	dialer := &net.Dialer{Timeout: s.opts.DialTimeout}
-	conn, err := dialer.DialContext(ctx, "tcp", dialAddr)
+	tcpConn, err := dialer.DialContext(ctx, "tcp", dialAddr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect to %s: %w; check -server and -port and that the server accepts IMAP connections", ErrConnect, s.addr, err)
 	}
+	// go-imap v2.0.0-beta.8 sets no read deadline while it waits for a
+	// response, so the connection sets one before every read.
+	conn := &idleConn{Conn: tcpConn, timeout: s.opts.IdleTimeout}
 
 	options := &imapclient.Options{
 		TLSConfig: &tls.Config{ServerName: host, RootCAs: s.opts.RootCAs, NextProtos: []string{"imap"}, MinVersion: tls.VersionTLS12},
@@ -261,4 +269,18 @@ func (s *Session) commandError(what string, err error, hint string) error {
 		return fmt.Errorf("%s on %s: %w; %s", what, s.addr, wrapResponse(err), hint)
 	}
 	return fmt.Errorf("%w: %s on %s: %w", ErrDropped, what, s.addr, err)
+}
+
+// idleConn is a connection whose every Read fails with a timeout error
+// after the server has sent nothing for timeout.
+type idleConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
 }
