@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,10 @@ type MemOptions struct {
 	// many messages were sent with a body section, counted over the
 	// server's lifetime.
 	DropAfterMessages int
+	// OmitOnce lists UIDs that the first FETCH with a body section asking
+	// for them leaves out of its response, as servers do for a message
+	// being expunged or one they fail to read; later FETCHes return them.
+	OmitOnce []imap.UID
 
 	// Logger receives the server's error messages; nil discards them.
 	Logger *log.Logger
@@ -164,8 +169,27 @@ func (r literalReader) Size() int64 { return r.size }
 // bodyCounter counts the messages sent with a body section by all
 // sessions of a server.
 type bodyCounter struct {
-	mu    sync.Mutex
-	count int
+	mu      sync.Mutex
+	count   int
+	omitted map[imap.UID]bool // UIDs of OmitOnce already left out
+}
+
+// omit reports whether uid is in omitOnce and was not omitted before, and
+// records it as omitted.
+func (c *bodyCounter) omit(omitOnce []imap.UID, uid imap.UID) bool {
+	if !slices.Contains(omitOnce, uid) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.omitted == nil {
+		c.omitted = map[imap.UID]bool{}
+	}
+	if c.omitted[uid] {
+		return false
+	}
+	c.omitted[uid] = true
+	return true
 }
 
 // take reserves one message and reports whether the limit allows it.
@@ -221,12 +245,12 @@ func hasHeaderKey(criteria *imap.SearchCriteria) bool {
 var errDropped = errors.New("imaptest: connection dropped on purpose")
 
 func (s *memSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	if s.opts.DropAfterMessages <= 0 || len(options.BodySection) == 0 {
+	if (s.opts.DropAfterMessages <= 0 && len(s.opts.OmitOnce) == 0) || len(options.BodySection) == 0 {
 		return s.Session.Fetch(w, numSet, options)
 	}
 
 	// Send the messages one by one, so the connection can be closed
-	// between two of them.
+	// between two of them and a message can be left out.
 	kind := imapserver.NumKindSeq
 	criteria := &imap.SearchCriteria{SeqNum: []imap.SeqSet{}}
 	if uids, ok := numSet.(imap.UIDSet); ok {
@@ -248,7 +272,10 @@ func (s *memSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 		}
 	}
 	for _, num := range nums {
-		if !s.counter.take(s.opts.DropAfterMessages) {
+		if kind == imapserver.NumKindUID && s.counter.omit(s.opts.OmitOnce, imap.UID(num)) {
+			continue
+		}
+		if s.opts.DropAfterMessages > 0 && !s.counter.take(s.opts.DropAfterMessages) {
 			s.conn.NetConn().Close()
 			return errDropped
 		}
