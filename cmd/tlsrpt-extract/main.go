@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,16 +18,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	printError(os.Stderr, err)
+	cli.PrintError(os.Stderr, program, err)
 	os.Exit(cli.Code(err))
-}
-
-// printError writes the error that run returned, unless it is the one
-// for -h.
-func printError(w io.Writer, err error) {
-	if err != nil && cli.Code(err) != cli.ExitOK {
-		fmt.Fprintf(w, "%s: %v\n", program, err)
-	}
 }
 
 // tuneGC makes the collector run less often than Go's default, because the

@@ -36,7 +36,7 @@ func runCommand(t *testing.T, stdin io.Reader, args ...string) (string, string, 
 	}
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, stdin, &stdout, &stderr)
-	printError(&stderr, err)
+	cli.PrintError(&stderr, program, err)
 	return stdout.String(), stderr.String(), cli.Code(err)
 }
 

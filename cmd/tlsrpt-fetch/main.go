@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,8 +17,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil && cli.Code(err) != cli.ExitOK {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-	}
+	cli.PrintError(os.Stderr, program, err)
 	os.Exit(cli.Code(err))
 }

@@ -84,7 +84,7 @@ func runFunc(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, bytes.NewReader(stdin), &stdout, &stderr)
-	printError(&stderr, err)
+	cli.PrintError(&stderr, program, err)
 	return result{stdout.String(), stderr.String(), cli.Code(err)}
 }
 

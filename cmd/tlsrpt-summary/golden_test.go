@@ -91,7 +91,7 @@ func runCommand(t *testing.T, args []string, stdin string, env map[string]string
 	}
 	var out, errOut bytes.Buffer
 	err := c.run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
-	printError(&errOut, err)
+	cli.PrintError(&errOut, program, err, errFailuresFound)
 	return out.String(), errOut.String(), cli.Code(err)
 }
 

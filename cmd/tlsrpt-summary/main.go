@@ -6,9 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -25,22 +22,8 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 
-	printError(os.Stderr, err)
+	cli.PrintError(os.Stderr, program, err, errFailuresFound)
 	os.Exit(cli.Code(err))
-}
-
-// printError writes the error that run returned, unless it needs no
-// words: -h, or failures that are already on standard output. A flag
-// error is the one-line "invalid flags" message as it is.
-func printError(w io.Writer, err error) {
-	var flagErr *cli.FlagError
-	switch {
-	case err == nil || errors.Is(err, flag.ErrHelp) || errors.Is(err, errFailuresFound):
-	case errors.As(err, &flagErr):
-		fmt.Fprintf(w, "%s: %v\n", program, err)
-	default:
-		fmt.Fprintf(w, "%s: error: %v\n", program, err)
-	}
 }
 
 // run is the command with the real clock, environment and terminal check.

@@ -125,3 +125,25 @@ func quoteIfNeeded(s string) string {
 	}
 	return s
 }
+
+// PrintError writes the error that a command's run function returned, as
+// main does before it exits: nothing for success or -h, a FlagError's
+// one-line message as it is, and "program: error: message" for the rest.
+// Errors matching one of quiet are not written either, for a command whose
+// exit status alone carries the news.
+func PrintError(w io.Writer, program string, err error, quiet ...error) {
+	if err == nil || Code(err) == ExitOK {
+		return
+	}
+	for _, q := range quiet {
+		if errors.Is(err, q) {
+			return
+		}
+	}
+	var flagErr *FlagError
+	if errors.As(err, &flagErr) {
+		fmt.Fprintf(w, "%s: %v\n", program, err)
+		return
+	}
+	fmt.Fprintf(w, "%s: error: %v\n", program, err)
+}

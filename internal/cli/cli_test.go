@@ -125,3 +125,27 @@ func TestLoggerLevels(t *testing.T) {
 		})
 	}
 }
+
+func TestPrintError(t *testing.T) {
+	errQuiet := errors.New("failures found")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, ""},
+		{"help", Exit(ExitOK, flag.ErrHelp), ""},
+		{"quiet", Exit(ExitFailure, errQuiet), ""},
+		{"flag error", InvalidFlags("prog", errors.New("flag provided but not defined: -x")), "prog: invalid flags: flag provided but not defined: -x; run prog -h for usage\n"},
+		{"other", Exit(ExitTempFail, errors.New("store locked")), "prog: error: store locked\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			PrintError(&buf, "prog", tt.err, errQuiet)
+			if buf.String() != tt.want {
+				t.Errorf("output %q, want %q", buf.String(), tt.want)
+			}
+		})
+	}
+}
