@@ -25,9 +25,9 @@ func listenLoopback(t *testing.T) net.Listener {
 	return ln
 }
 
-// keepOpen accepts connections and holds them open without sending a byte,
-// as a hung server does, until the test ends.
-func keepOpen(t *testing.T, ln net.Listener) {
+// closeAtEnd returns a function that records connections to close when
+// the test ends.
+func closeAtEnd(t *testing.T) func(...net.Conn) {
 	var mu sync.Mutex
 	var conns []net.Conn
 	t.Cleanup(func() {
@@ -37,15 +37,24 @@ func keepOpen(t *testing.T, ln net.Listener) {
 			c.Close()
 		}
 	})
+	return func(c ...net.Conn) {
+		mu.Lock()
+		defer mu.Unlock()
+		conns = append(conns, c...)
+	}
+}
+
+// keepOpen accepts connections and holds them open without sending a byte,
+// as a hung server does, until the test ends.
+func keepOpen(t *testing.T, ln net.Listener) {
+	track := closeAtEnd(t)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
+			track(c)
 		}
 	}()
 }
@@ -74,15 +83,7 @@ func TestTimeoutSilentServer(t *testing.T) {
 func stallingProxy(t *testing.T, target string, limit int64) string {
 	t.Helper()
 	ln := listenLoopback(t)
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	track := closeAtEnd(t)
 	go func() {
 		for {
 			client, err := ln.Accept()
@@ -94,9 +95,7 @@ func stallingProxy(t *testing.T, target string, limit int64) string {
 				client.Close()
 				return
 			}
-			mu.Lock()
-			conns = append(conns, client, server)
-			mu.Unlock()
+			track(client, server)
 			go io.Copy(server, client)
 			go io.CopyN(client, server, limit)
 		}
