@@ -29,7 +29,7 @@ type Message struct {
 type FetchOptions struct {
 	BatchSize int   // UIDs per UID FETCH; default 100
 	MaxSize   int64 // larger messages are skipped and reported; default 64 MiB
-	Retries   int   // extra UID FETCH rounds for UIDs that did not come back; 0 asks once
+	Retries   int   // extra UID FETCH rounds for UIDs that did not come back; 0 means a single request
 }
 
 // Result is the outcome of Session.Fetch.

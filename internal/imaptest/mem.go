@@ -39,9 +39,9 @@ type MemOptions struct {
 	// many messages were sent with a body section, counted over the
 	// server's lifetime.
 	DropAfterMessages int
-	// OmitOnce lists UIDs that the first FETCH with a body section asking
-	// for them leaves out of its response, as servers do for a message
-	// being expunged or one they fail to read; later FETCHes return them.
+	// OmitOnce lists UIDs that the first FETCH with a body section for
+	// them leaves out of its response, as servers do for a message being
+	// expunged or one they fail to read. Later FETCHes return them.
 	OmitOnce []imap.UID
 
 	// Logger receives the server's error messages; nil discards them.

@@ -9,8 +9,8 @@ import (
 )
 
 // Member names that carry tlsrpt's own data on a report line. RFC 8460
-// member names are lower-case words joined by hyphens, so a leading
-// underscore can never collide with one.
+// names its members with lower-case words joined by hyphens, so a leading
+// underscore keeps these apart from every member the RFC defines.
 const (
 	MemberSource   = "_source"
 	MemberWarnings = "_warnings"
