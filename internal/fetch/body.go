@@ -135,7 +135,10 @@ func (f *fetcher) fetchOnce(uids []imap.UID) (map[imap.UID]bool, error) {
 		}
 		msg, tooLarge, err := f.readMessage(data)
 		if err != nil {
-			cmd.Close()
+			// go-imap v2.0.0-beta.8 resumes its reader goroutine when a
+			// literal read fails, so FetchCommand.Close would read the same
+			// literal concurrently. Closing the connection stops both.
+			f.s.client.Close()
 			return received, fmt.Errorf("%w: fetch UIDs %s from %s: %w", ErrDropped, imap.UIDSetNum(uids...), f.s.addr, err)
 		}
 		if msg == nil || received[msg.UID] {
