@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -57,6 +58,8 @@ func FuzzReader(f *testing.F) {
 			t.Fatal(err)
 		}
 
+		checkOverflow(t, data, messages)
+
 		r = NewReader(&buf, 0)
 		for i := range messages {
 			msg, err := r.Next()
@@ -71,4 +74,33 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkOverflow reads data again with a small size limit and requires
+// each message over it to be copied exactly as the reader without a limit
+// returned it.
+func checkOverflow(t *testing.T, data []byte, messages [][]byte) {
+	var copied bytes.Buffer
+	r := NewReader(bytes.NewReader(data), 64)
+	r.SetOverflow(func() (io.Writer, error) {
+		copied.Reset()
+		return &copied, nil
+	})
+	for i := range messages {
+		msg, err := r.Next()
+		var tooLarge *TooLargeError
+		switch {
+		case errors.As(err, &tooLarge):
+			if !bytes.Equal(copied.Bytes(), messages[i]) {
+				t.Fatalf("message %d copied as %q, want %q", i+1, copied.Bytes(), messages[i])
+			}
+			if tooLarge.CRLF != UsesCRLF(messages[i]) {
+				t.Fatalf("message %d: CRLF = %v, want %v", i+1, tooLarge.CRLF, !tooLarge.CRLF)
+			}
+		case err != nil:
+			t.Fatalf("message %d with a size limit: %v", i+1, err)
+		case !bytes.Equal(msg.Data, messages[i]):
+			t.Fatalf("message %d with a size limit: %q, want %q", i+1, msg.Data, messages[i])
+		}
+	}
 }

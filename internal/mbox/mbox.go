@@ -18,9 +18,33 @@ import (
 	"time"
 )
 
-// ErrTooLarge is returned by Reader.Next for a message over the size limit.
-// The reader has skipped the message, and the next call returns the next one.
+// ErrTooLarge is returned by Reader.Next, wrapped in a *TooLargeError, for
+// a message over the size limit. The reader has skipped the message, and
+// the next call returns the next one.
 var ErrTooLarge = errors.New("message exceeds the size limit")
+
+// TooLargeError describes a message over the size limit.
+type TooLargeError struct {
+	Number   int    // 1-based position in the stream
+	Postmark string // the "From " line without its line ending
+	Limit    int64  // the size limit in bytes
+
+	// Copied is set when the whole message went to the writer that the
+	// Reader's overflow function returned. CopyErr is the error that
+	// stopped the copy, if any.
+	Copied  bool
+	CopyErr error
+
+	// CRLF is set when the copied message's first line ends in CRLF,
+	// which Writer.WriteMessageFrom needs to write it back unchanged.
+	CRLF bool
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("mbox: message %d: %v of %d bytes", e.Number, ErrTooLarge, e.Limit)
+}
+
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
 // Message is one message of an mbox stream.
 type Message struct {
@@ -39,12 +63,21 @@ type Reader struct {
 	size    int    // size of the previous message, to size the next one's buffer
 	count   int
 	err     error
+
+	overflow func() (io.Writer, error)
 }
 
 // NewReader returns a reader of the mbox stream r that rejects messages of
 // more than maxSize bytes; maxSize <= 0 means no limit.
 func NewReader(r io.Reader, maxSize int64) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, 256<<10), maxSize: maxSize}
+}
+
+// SetOverflow makes Next copy each message over the size limit to the
+// writer that f returns, so that the caller can keep it without holding it
+// in memory. The copy is the message as Next would have returned it.
+func (r *Reader) SetOverflow(f func() (io.Writer, error)) {
+	r.overflow = f
 }
 
 // IsPostmark reports whether line (with or without its line ending) is an
@@ -101,19 +134,27 @@ func (r *Reader) Next() (*Message, error) {
 	r.count++
 	msg := &Message{Number: r.count, Postmark: string(trimEOL(r.next))}
 	data := make([]byte, 0, r.size+r.size/4)
-	tooLarge := false
+	var tooLarge *TooLargeError
+	var sink *overflowSink
 	for {
 		line, err := r.readLine()
 		if len(line) > 0 && IsPostmark(line) {
 			r.next = append(r.next[:0], line...)
 			break
 		}
-		if len(line) > 0 && !tooLarge {
-			data = appendUnescaped(data, line)
+		switch {
+		case len(line) == 0:
+		case tooLarge == nil:
+			data = append(data, unescape(line)...)
+			// The limit allows for the separator line, which is not part
+			// of the message.
 			if r.maxSize > 0 && int64(len(data)) > r.maxSize+2 {
-				tooLarge = true
+				tooLarge = &TooLargeError{Number: msg.Number, Postmark: msg.Postmark, Limit: r.maxSize}
+				sink = r.startOverflow(tooLarge, data)
 				data = nil
 			}
+		case sink != nil:
+			sink.write(unescape(line))
 		}
 		if err == io.EOF {
 			r.err = io.EOF
@@ -124,8 +165,13 @@ func (r *Reader) Next() (*Message, error) {
 			return nil, r.err
 		}
 	}
-	if tooLarge {
-		return nil, fmt.Errorf("mbox: message %d: %w of %d bytes", msg.Number, ErrTooLarge, r.maxSize)
+	if tooLarge != nil {
+		if sink != nil {
+			tooLarge.CopyErr = sink.finish()
+			tooLarge.Copied = tooLarge.CopyErr == nil
+			tooLarge.CRLF = sink.crlf
+		}
+		return nil, tooLarge
 	}
 	msg.Data = trimSeparator(data)
 	r.size = len(msg.Data)
@@ -149,19 +195,102 @@ func (r *Reader) readLine() ([]byte, error) {
 	return line, err
 }
 
-// appendUnescaped appends line to data, removing one ">" from a line that
-// matches ^>+From .
-func appendUnescaped(data, line []byte) []byte {
+// unescape returns line without its first ">" when it matches ^>+From .
+func unescape(line []byte) []byte {
 	if len(line) > 0 && line[0] == '>' {
 		i := 0
 		for i < len(line) && line[i] == '>' {
 			i++
 		}
 		if bytes.HasPrefix(line[i:], []byte("From ")) {
-			line = line[1:]
+			return line[1:]
 		}
 	}
-	return append(data, line...)
+	return line
+}
+
+// startOverflow opens the overflow writer for the message that e
+// describes and copies data, the part read so far, to it. It returns nil
+// when there is no overflow function or it failed.
+func (r *Reader) startOverflow(e *TooLargeError, data []byte) *overflowSink {
+	if r.overflow == nil {
+		return nil
+	}
+	w, err := r.overflow()
+	if err != nil {
+		e.CopyErr = err
+		return nil
+	}
+	s := &overflowSink{bw: bufio.NewWriterSize(w, 64<<10)}
+	s.write(data)
+	return s
+}
+
+// overflowSink streams a message over the size limit to a writer. It
+// holds back the last two bytes written, because they may be the
+// separator line that trimSeparator removes from a message in memory.
+type overflowSink struct {
+	bw   *bufio.Writer
+	tail []byte // at most the last two bytes, not yet written
+
+	// seenLF and crlf record whether the first line written ends in CRLF,
+	// as UsesCRLF decides it. last is the last byte written.
+	seenLF, crlf bool
+	last         byte
+	err          error
+}
+
+func (s *overflowSink) write(p []byte) {
+	if len(p) >= 2 {
+		s.commit(s.tail)
+		s.commit(p[:len(p)-2])
+		s.tail = append(s.tail[:0], p[len(p)-2:]...)
+		return
+	}
+	s.tail = append(s.tail, p...)
+	if n := len(s.tail) - 2; n > 0 {
+		s.commit(s.tail[:n])
+		s.tail = append(s.tail[:0], s.tail[n:]...)
+	}
+}
+
+// commit writes p, noting whether the first line ends in CRLF.
+func (s *overflowSink) commit(p []byte) {
+	if len(p) == 0 || s.err != nil {
+		return
+	}
+	if !s.seenLF {
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			s.seenLF = true
+			s.crlf = (i > 0 && p[i-1] == '\r') || (i == 0 && s.last == '\r')
+		}
+	}
+	s.last = p[len(p)-1]
+	_, s.err = s.bw.Write(p)
+}
+
+// finish applies trimSeparator's rule to the held-back bytes, writes the
+// rest and flushes.
+func (s *overflowSink) finish() error {
+	tail := s.tail
+	if bytes.HasSuffix(tail, []byte("\n")) {
+		tail = tail[:len(tail)-1]
+		if bytes.HasSuffix(tail, []byte("\r")) {
+			crlf := s.crlf
+			if !s.seenLF {
+				i := bytes.IndexByte(tail, '\n')
+				crlf = (i > 0 && tail[i-1] == '\r') || (i == 0 && s.last == '\r')
+			}
+			if crlf {
+				tail = tail[:len(tail)-1]
+			}
+		}
+	}
+	s.commit(tail)
+	if s.err != nil {
+		return s.err
+	}
+	return s.bw.Flush()
 }
 
 // trimSeparator removes the empty line that ends each message. The writer
@@ -175,13 +304,15 @@ func trimSeparator(data []byte) []byte {
 		return data
 	}
 	data = data[:len(data)-1]
-	if bytes.HasSuffix(data, []byte("\r")) && usesCRLF(data) {
+	if bytes.HasSuffix(data, []byte("\r")) && UsesCRLF(data) {
 		data = data[:len(data)-1]
 	}
 	return data
 }
 
-func usesCRLF(data []byte) bool {
+// UsesCRLF reports whether the first line of data ends in CRLF, which
+// decides the line ending of the postmark and of the separator line.
+func UsesCRLF(data []byte) bool {
 	i := bytes.IndexByte(data, '\n')
 	return i > 0 && data[i-1] == '\r'
 }
@@ -218,7 +349,7 @@ func Postmark(sender string, date time.Time) string {
 // line.
 func (w *Writer) WriteMessage(postmark string, data []byte) error {
 	eol := "\n"
-	if usesCRLF(data) {
+	if UsesCRLF(data) {
 		eol = "\r\n"
 	}
 	w.bw.WriteString(strings.TrimRight(postmark, "\r\n"))
@@ -233,6 +364,40 @@ func (w *Writer) WriteMessage(postmark string, data []byte) error {
 			w.bw.WriteByte('>')
 		}
 		w.bw.Write(line)
+	}
+	_, err := w.bw.WriteString(eol)
+	return err
+}
+
+// WriteMessageFrom writes the message that r yields after the postmark
+// line, as WriteMessage does, without holding the message in memory. crlf
+// is true when the message's first line ends in CRLF, as UsesCRLF decides.
+func (w *Writer) WriteMessageFrom(postmark string, r io.Reader, crlf bool) error {
+	eol := "\n"
+	if crlf {
+		eol = "\r\n"
+	}
+	w.bw.WriteString(strings.TrimRight(postmark, "\r\n"))
+	w.bw.WriteString(eol)
+	br := bufio.NewReaderSize(r, 64<<10)
+	lineStart := true
+	for {
+		chunk, err := br.ReadSlice('\n')
+		// A chunk that starts a line is the whole line or a full buffer,
+		// long enough to decide on the escape.
+		if lineStart && needsEscape(chunk) {
+			w.bw.WriteByte('>')
+		}
+		if _, werr := w.bw.Write(chunk); werr != nil {
+			return werr
+		}
+		lineStart = err == nil
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return err
+		}
 	}
 	_, err := w.bw.WriteString(eol)
 	return err
