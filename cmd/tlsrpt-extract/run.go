@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			log.Info("skipped a message that carries no report", "input", res.Input, "message", res.Message,
 				"message-id", res.MessageID, "subject", res.Subject)
 		}
-		if len(res.Errors) > 0 && rejects != nil && res.Raw != nil {
+		if len(res.Errors) > 0 && rejects != nil && (res.Raw != nil || res.Spilled != nil) {
 			if err := rejects.write(res); err != nil {
 				logErrors(log, res, "")
 				return err
@@ -201,7 +201,16 @@ func (rw *rejectWriter) write(res *extract.Result) error {
 	if postmark == "" {
 		postmark = mbox.Postmark("MAILER-DAEMON", time.Now())
 	}
-	if err := rw.w.WriteMessage(postmark, res.Raw); err != nil {
+	var err error
+	if sp := res.Spilled; sp != nil {
+		if _, err := sp.File.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("reading back %s: message %d for -rejects: %w", res.Input, res.Message, err)
+		}
+		err = rw.w.WriteMessageFrom(postmark, sp.File, sp.CRLF)
+	} else {
+		err = rw.w.WriteMessage(postmark, res.Raw)
+	}
+	if err != nil {
 		return fmt.Errorf("writing -rejects file %s: %w", rw.f.Name(), err)
 	}
 	rw.count++

@@ -288,3 +288,79 @@ func TestUsageDoc(t *testing.T) {
 	}
 	clitest.CheckUsageDoc(t, "../../docs/tlsrpt-extract.md", stderr, *update)
 }
+
+func TestRunRejectsOverLimit(t *testing.T) {
+	type mail struct {
+		postmark string
+		file     string
+	}
+	mails := []mail{
+		{"From noreply@microsoft.com Mon Mar  2 01:02:03 2026", filepath.Join(corpus, "mox", "microsoft.eml")},
+		{"From noreply@google.com Fri Sep 16 01:00:00 2022", filepath.Join(corpus, "mail-auth", "rpt01.eml")},
+		{"From noreply@google.com Sat Sep 17 01:00:00 2022", filepath.Join(corpus, "tlsrpt-digest", "tlsrpt_success_google_1.eml")},
+	}
+	var in, want bytes.Buffer
+	w := mbox.NewWriter(&in)
+	wantW := mbox.NewWriter(&want)
+	for i, m := range mails {
+		data, err := os.ReadFile(m.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.WriteMessage(m.postmark, data)
+		if i != 1 {
+			wantW.WriteMessage(m.postmark, data) // the two mails over the limit
+		}
+	}
+	w.Flush()
+	wantW.Flush()
+
+	rejects := filepath.Join(t.TempDir(), "rejects.mbox")
+	stdout, stderr, code := runCommand(t, &in, "-max-message-size", "3000", "-rejects", rejects)
+	if code != cli.ExitDataErr {
+		t.Errorf("exit code %d, want 65", code)
+	}
+	if n := len(parseLines(t, stdout)); n != 1 {
+		t.Errorf("%d reports written, want 1 from the mail under the limit", n)
+	}
+	for _, want := range []string{"-: message 1: message exceeds the size limit of 3000 bytes", "-: message 3:", "kept in " + rejects} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	got, err := os.ReadFile(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("rejects mbox differs from the two mails over the limit as written to an mbox:\n%q", got)
+	}
+}
+
+func TestRunRejectsFileOverLimit(t *testing.T) {
+	path := filepath.Join(corpus, "mox", "microsoft.eml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejects := filepath.Join(t.TempDir(), "rejects.mbox")
+	_, stderr, code := runCommand(t, nil, "-max-message-size", "3000", "-rejects", rejects, path)
+	if code != cli.ExitDataErr {
+		t.Errorf("exit code %d, want 65", code)
+	}
+	if !strings.Contains(stderr, "kept in "+rejects) {
+		t.Errorf("stderr does not say where the message was kept:\n%s", stderr)
+	}
+	f, err := os.Open(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	msg, err := mbox.NewReader(f, 0).Next()
+	if err != nil {
+		t.Fatalf("reading the rejects mbox: %v", err)
+	}
+	if !bytes.Equal(msg.Data, data) {
+		t.Errorf("rejected message differs from %s", path)
+	}
+}

@@ -7,7 +7,9 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 
@@ -69,6 +71,11 @@ type Result struct {
 	Postmark  string // mbox "From " line, empty outside an mbox
 	Raw       []byte // the message when Options.KeepRaw is set and the input is mail
 
+	// Spilled is a message over MaxMessageSize that was copied to a
+	// temporary file because Options.KeepRaw is set. Run closes and
+	// removes the file after handle returns.
+	Spilled *Spilled
+
 	Reports []*report.Report
 	Lines   []byte  // Reports as NDJSON, one line each, when Options.Encode is set
 	Errors  []error // reports or inputs that could not be used, each an *Error
@@ -76,6 +83,31 @@ type Result struct {
 	Skipped bool    // a message with no report and no error
 
 	reportBytes int // decompressed size of Reports, to size Lines
+}
+
+// Spilled is a message kept in a temporary file, open for reading.
+type Spilled struct {
+	File *os.File
+	CRLF bool // the first line ends in CRLF, as mbox.Writer.WriteMessageFrom needs
+}
+
+// newSpillFile creates a temporary file and removes its name at once, so
+// the file disappears when it is closed, or when the process ends.
+func newSpillFile() (*os.File, error) {
+	f, err := os.CreateTemp("", "tlsrpt-extract-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temporary file for -rejects: %w; set TMPDIR to a writable directory", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+// close closes the spilled message's file, if any.
+func (r *Result) close() {
+	if r.Spilled != nil {
+		r.Spilled.File.Close()
+		r.Spilled = nil
+	}
 }
 
 // unit is one piece of work for a worker.
@@ -87,6 +119,7 @@ type unit struct {
 	isMail   bool
 	err      error // the unit could not be used; data is nil
 	ioErr    error // reading the input failed; data is nil
+	spilled  *Spilled
 }
 
 // Units travel to the workers in batches, because a channel hand-off per
@@ -151,15 +184,14 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 	for j := range order {
 		<-j.done
 		budget.release(j.size)
-		if handleErr != nil {
-			continue
-		}
 		for _, res := range j.results {
-			if err := handle(res); err != nil {
-				handleErr = err
-				cancel()
-				break
+			if handleErr == nil {
+				if err := handle(res); err != nil {
+					handleErr = err
+					cancel()
+				}
 			}
+			res.close()
 		}
 	}
 	workers.Wait()
@@ -167,6 +199,15 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 		return handleErr
 	}
 	return ctx.Err()
+}
+
+// close closes the spilled messages of a job that will not run.
+func (j *job) close() {
+	for _, u := range j.units {
+		if u.spilled != nil {
+			u.spilled.File.Close()
+		}
+	}
 }
 
 // batcher collects units into jobs and queues them in input order.
@@ -199,12 +240,14 @@ func (b *batcher) flush() bool {
 		return true
 	}
 	if !b.budget.acquire(b.ctx, j.size) {
+		j.close()
 		return false
 	}
 	select {
 	case b.order <- j:
 	case <-b.ctx.Done():
 		b.budget.release(j.size)
+		j.close()
 		return false
 	}
 	b.jobs <- j

@@ -1,8 +1,10 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +141,56 @@ func TestRunMessageOverLimit(t *testing.T) {
 	}
 	if skipped != 1 {
 		t.Errorf("%d messages skipped, want the cron mail", skipped)
+	}
+}
+
+func TestRunSpilledClosed(t *testing.T) {
+	path := filepath.Join("testdata", "quirks", "mboxrd-lf.mbox")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var want [][]byte
+	r := mbox.NewReader(f, 0)
+	for {
+		msg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, msg.Data)
+	}
+
+	var spilled []*Spilled
+	err = Run(context.Background(), Options{MaxMessageSize: 500, KeepRaw: true}, []string{path}, nil, func(res *Result) error {
+		if res.Spilled == nil {
+			return nil
+		}
+		spilled = append(spilled, res.Spilled)
+		if _, err := res.Spilled.File.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		data, err := io.ReadAll(res.Spilled.File)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(data, want[res.Message-1]) {
+			t.Errorf("message %d spilled as %q, want %q", res.Message, data, want[res.Message-1])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spilled) != 2 {
+		t.Fatalf("%d messages spilled, want the 2 over 500 bytes", len(spilled))
+	}
+	for _, sp := range spilled {
+		if _, err := sp.File.Stat(); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("spilled file still open after Run: Stat error %v", err)
+		}
 	}
 }

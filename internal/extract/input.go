@@ -194,13 +194,20 @@ func readStream(ctx context.Context, name string, r io.Reader, opts Options, emi
 		if err != nil {
 			return emit(unit{input: name, ioErr: fmt.Errorf("reading: %w", err)})
 		}
-		if int64(len(data)) > opts.MaxMessageSize {
-			return emit(unit{input: name, err: fmt.Errorf("input exceeds the size limit of %d bytes (-max-message-size)", opts.MaxMessageSize)})
-		}
 		u := unit{input: name, data: data}
 		if format == FormatMessage {
 			u.isMail = true
 			u.number = 1
+		}
+		if int64(len(data)) > opts.MaxMessageSize {
+			u.data = nil
+			u.err = fmt.Errorf("input exceeds the size limit of %d bytes; raise -max-message-size to read it", opts.MaxMessageSize)
+			if u.isMail && opts.KeepRaw {
+				u.spilled, err = spillStream(data, br)
+				if err != nil {
+					u.err = fmt.Errorf("%w, and it was not kept for -rejects: %w", u.err, err)
+				}
+			}
 		}
 		return emit(u)
 	}
@@ -209,14 +216,23 @@ func readStream(ctx context.Context, name string, r io.Reader, opts Options, emi
 
 func readMbox(ctx context.Context, name string, r io.Reader, opts Options, emit func(unit) bool) bool {
 	mr := mbox.NewReader(r, opts.MaxMessageSize)
+	var spill *os.File
+	if opts.KeepRaw {
+		mr.SetOverflow(func() (io.Writer, error) {
+			f, err := newSpillFile()
+			spill = f
+			return f, err
+		})
+	}
 	for ctx.Err() == nil {
+		spill = nil
 		msg, err := mr.Next()
 		if err == io.EOF {
 			return true
 		}
-		if errors.Is(err, mbox.ErrTooLarge) {
-			// The reader has skipped the message; it cannot go to -rejects.
-			if !emit(unit{input: name, isMail: true, err: fmt.Errorf("%w (-max-message-size); the message cannot be copied to -rejects", err)}) {
+		var tooLarge *mbox.TooLargeError
+		if errors.As(err, &tooLarge) {
+			if !emit(tooLargeUnit(name, tooLarge, spill)) {
 				return false
 			}
 			continue
@@ -230,4 +246,39 @@ func readMbox(ctx context.Context, name string, r io.Reader, opts Options, emit 
 		}
 	}
 	return false
+}
+
+// tooLargeUnit returns the unit for an mbox message over the size limit,
+// with the copy the reader made in spill when -rejects is set.
+func tooLargeUnit(name string, e *mbox.TooLargeError, spill *os.File) unit {
+	u := unit{input: name, number: e.Number, postmark: e.Postmark, isMail: true,
+		err: fmt.Errorf("%w of %d bytes; raise -max-message-size to read it", mbox.ErrTooLarge, e.Limit)}
+	switch {
+	case e.Copied:
+		u.spilled = &Spilled{File: spill, CRLF: e.CRLF}
+	case e.CopyErr != nil:
+		u.err = fmt.Errorf("%w, and it was not kept for -rejects: %w", u.err, e.CopyErr)
+	}
+	if !e.Copied && spill != nil {
+		spill.Close()
+	}
+	return u
+}
+
+// spillStream copies head and the rest of r, one message over the size
+// limit, to a temporary file.
+func spillStream(head []byte, r io.Reader) (*Spilled, error) {
+	f, err := newSpillFile()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(head); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing a temporary file for -rejects: %w", err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("copying the message to a temporary file for -rejects: %w", err)
+	}
+	return &Spilled{File: f, CRLF: mbox.UsesCRLF(head)}, nil
 }

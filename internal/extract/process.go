@@ -19,7 +19,7 @@ const (
 )
 
 func process(u unit, opts Options) *Result {
-	res := &Result{Input: u.input, Message: u.number, Postmark: u.postmark}
+	res := &Result{Input: u.input, Message: u.number, Postmark: u.postmark, Spilled: u.spilled}
 	if u.isMail && opts.KeepRaw {
 		res.Raw = u.data
 	}
