@@ -107,7 +107,7 @@ func (p *parser) ownWarnings(list int) error {
 		if err != nil {
 			return err
 		}
-		p.warnings = append(p.warnings, w)
+		p.record(w)
 	}
 	return nil
 }

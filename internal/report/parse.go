@@ -78,6 +78,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // documentPool recycles node slices, because no node outlives Parse.
 var documentPool = sync.Pool{New: func() any { return new(document) }}
 
+// maxPooledNodes is the largest node slice kept in documentPool, about
+// 1.5 MB: enough for a report with thousands of failure details.
+const maxPooledNodes = 1 << 16
+
 // Parse decodes one report and normalises it: datetimes in UTC, counts as
 // integers, policy-string, mx-host and failure-details as arrays and
 // policy-type in lower case. Every tolerated deviation is recorded in
@@ -95,6 +99,9 @@ func Parse(data []byte, hints Hints) (*Report, error) {
 	doc := documentPool.Get().(*document)
 	defer func() {
 		doc.nodes = doc.nodes[:0]
+		if cap(doc.nodes) > maxPooledNodes {
+			doc.nodes = nil // a rare large report should not pin its nodes
+		}
 		documentPool.Put(doc)
 	}()
 	if err := parseDocument(src, doc); err != nil {
@@ -111,7 +118,19 @@ type parser struct {
 	hints    Hints
 	doc      *document
 	warnings []Warning
+
+	seen    map[warningKey]bool
+	codes   []string       // warning codes in the order first recorded
+	perCode map[string]int // warnings recorded per code
+	omitted map[string]int // warnings per code left out over maxWarningsPerCode
 }
+
+type warningKey struct{ code, path string }
+
+// maxWarningsPerCode bounds the warnings of one code in a report. A report
+// that bends one rule in each of its 40,000 failure details would
+// otherwise carry 40,000 warnings; a last warning counts those left out.
+const maxWarningsPerCode = 100
 
 // location is the position of a member in the report. It holds indexes,
 // so the path string is built only when a warning or error needs it.
@@ -145,12 +164,46 @@ func (l location) path(member string) string {
 // it already carries.
 func (p *parser) warn(code string, at location, member, format string, args ...any) {
 	path := at.path(member)
-	for _, w := range p.warnings {
-		if w.Code == code && w.Path == path {
-			return
+	if p.seen[warningKey{code, path}] {
+		return
+	}
+	if p.perCode[code] >= maxWarningsPerCode {
+		if p.omitted == nil {
+			p.omitted = make(map[string]int)
+		}
+		p.omitted[code]++
+		return
+	}
+	p.record(Warning{Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// record adds w unless a warning with its code and path is there already.
+func (p *parser) record(w Warning) {
+	key := warningKey{w.Code, w.Path}
+	if p.seen[key] {
+		return
+	}
+	if p.seen == nil {
+		p.seen = make(map[warningKey]bool)
+		p.perCode = make(map[string]int)
+	}
+	p.seen[key] = true
+	if p.perCode[w.Code] == 0 {
+		p.codes = append(p.codes, w.Code)
+	}
+	p.perCode[w.Code]++
+	p.warnings = append(p.warnings, w)
+}
+
+// recordOmitted adds, for each code with warnings left out, one warning
+// without a path that counts them. Parsing the normalised line again
+// leaves out as many, so the line comes out the same.
+func (p *parser) recordOmitted() {
+	for _, code := range p.codes {
+		if n := p.omitted[code]; n > 0 {
+			p.record(Warning{Code: code, Message: fmt.Sprintf("%d more %s warnings left out", n, code)})
 		}
 	}
-	p.warnings = append(p.warnings, Warning{Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func invalid(at location, member, format string, args ...any) error {
@@ -197,6 +250,7 @@ func (p *parser) report(top int) (*Report, error) {
 	}
 
 	r.Extra = p.extra(top, reportMembers)
+	p.recordOmitted()
 	r.Warnings = p.warnings
 	return r, nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -441,4 +442,41 @@ func TestParseLinesIdempotent(t *testing.T) {
 		r.Ingested = time.Date(2024, 3, 2, 8, 0, 0, 5e8, time.UTC)
 		checkLine(t, path, r.AppendJSON(nil))
 	}
+}
+
+func TestParseWarningsCappedPerCode(t *testing.T) {
+	var details []string
+	for i := range 250 {
+		details = append(details, fmt.Sprintf(`{"result-type":"certificate-expired","sending-mta-ip":"mta-%d.example.net","failed-session-count":1}`, i))
+	}
+	doc := `{"organization-name":"Example","contact-info":"a@example.net","report-id":"many",` +
+		`"date-range":{"start-datetime":"2026-03-01T00:00:00Z","end-datetime":"2026-03-01T23:59:59Z"},` +
+		`"policies":[{"policy":{"policy-type":"no-policy-found","policy-domain":"example.net"},` +
+		`"summary":{"total-successful-session-count":0,"total-failure-session-count":250},` +
+		`"failure-details":[` + strings.Join(details, ",") + `]}]}`
+	r, err := Parse([]byte(doc), Hints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withPath, summaries []Warning
+	for _, w := range r.Warnings {
+		if w.Code != WarnInvalidIP {
+			continue
+		}
+		if w.Path == "" {
+			summaries = append(summaries, w)
+		} else {
+			withPath = append(withPath, w)
+		}
+	}
+	if len(withPath) != maxWarningsPerCode {
+		t.Errorf("%d invalid-ip warnings with a path, want %d", len(withPath), maxWarningsPerCode)
+	}
+	if len(summaries) != 1 {
+		t.Fatalf("%d invalid-ip warnings without a path, want one that counts the rest", len(summaries))
+	}
+	if want := "150 more invalid-ip warnings left out"; summaries[0].Message != want {
+		t.Errorf("last warning %q, want %q", summaries[0].Message, want)
+	}
+	checkLine(t, "250 invalid IP addresses", r.AppendJSON(nil))
 }
