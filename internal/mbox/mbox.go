@@ -133,7 +133,10 @@ func (r *Reader) Next() (*Message, error) {
 
 	r.count++
 	msg := &Message{Number: r.count, Postmark: string(trimEOL(r.next))}
-	data := make([]byte, 0, r.size+r.size/4)
+	// Size the buffer like the previous message, but not beyond 1 MiB,
+	// so that a large message does not make every later one large.
+	hint := min(r.size, 1<<20)
+	data := make([]byte, 0, hint+hint/4)
 	var tooLarge *TooLargeError
 	var sink *overflowSink
 	for {
@@ -182,6 +185,9 @@ func (r *Reader) Next() (*Message, error) {
 // line and io.EOF together when the stream ends without a newline. The
 // line is valid only until the next call.
 func (r *Reader) readLine() ([]byte, error) {
+	if cap(r.long) > 1<<20 {
+		r.long = nil // one very long line should not pin its buffer
+	}
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		// A line longer than the buffer: collect it in pieces.
