@@ -35,7 +35,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.debug, "debug", false, "log the parsed detail of every message and report (implies -v)")
 	fs.StringVar(&cfg.rejects, "rejects", "", "append every message that gave an error to this mbox `file`")
 	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", extract.DefaultMaxMessageSize, "maximum size in `bytes` of one message or one non-mbox input")
-	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum size in `bytes` of one decompressed report")
+	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum decompressed size in `bytes` of the reports of one message or file together")
 	fs.IntVar(&cfg.maxDepth, "max-depth", extract.DefaultMaxDepth, "maximum MIME nesting `depth`, forwarded messages included")
 	fs.IntVar(&cfg.workers, "workers", 0, "`number` of messages processed in parallel; 0 means one per CPU")
 	fs.String("config", "", "read flags from `file`, one \"name value\" per line; lines for other tlsrpt commands' flags are ignored")

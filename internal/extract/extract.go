@@ -17,10 +17,12 @@ import (
 	"github.com/tlsrpt/tlsrpt/internal/report"
 )
 
-// Default limits.
+// Default limits. Postfix's default message_size_limit is 10240000
+// bytes, so a larger report mail rarely arrives at all. With these limits
+// one message at the limit takes about 60 MB to process (docs/benchmarks.md).
 const (
-	DefaultMaxMessageSize = 32 << 20
-	DefaultMaxReportSize  = 16 << 20
+	DefaultMaxMessageSize = 10 << 20
+	DefaultMaxReportSize  = 8 << 20
 	DefaultMaxDepth       = mailmsg.DefaultMaxDepth
 
 	// maxInFlightBytes bounds the message bytes held by queued and running
@@ -33,7 +35,7 @@ const (
 // defaults.
 type Options struct {
 	MaxMessageSize int64 // bytes of one message or one non-mbox input
-	MaxReportSize  int64 // bytes of one decompressed report
+	MaxReportSize  int64 // decompressed bytes of the reports of one message or file together
 	MaxDepth       int   // MIME nesting, message/rfc822 included
 	Workers        int   // parallel workers; <= 0 means GOMAXPROCS
 
@@ -183,7 +185,6 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 	var handleErr error
 	for j := range order {
 		<-j.done
-		budget.release(j.size)
 		for _, res := range j.results {
 			if handleErr == nil {
 				if err := handle(res); err != nil {
@@ -193,6 +194,11 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 			}
 			res.close()
 		}
+		// The budget is released only now, because the results of a
+		// large message (its reports, parsed and encoded) take a few
+		// times its size until they are handled.
+		j.results = nil
+		budget.release(j.size)
 	}
 	workers.Wait()
 	if handleErr != nil {
@@ -251,6 +257,11 @@ func (b *batcher) flush() bool {
 		return false
 	}
 	b.jobs <- j
+	if j.size > b.budget.limit {
+		// A unit over the budget runs alone: reading the next message
+		// now would hold it in memory beside this one's results.
+		return b.budget.waitIdle(b.ctx)
+	}
 	return true
 }
 
@@ -304,6 +315,19 @@ func (b *budget) acquire(ctx context.Context, n int) bool {
 	}
 	b.used += n
 	return true
+}
+
+// waitIdle waits until nothing is in flight.
+func (b *budget) waitIdle(ctx context.Context) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used > 0 {
+		if ctx.Err() != nil {
+			return false
+		}
+		b.cond.Wait()
+	}
+	return ctx.Err() == nil
 }
 
 func (b *budget) release(n int) {

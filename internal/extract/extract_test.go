@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tlsrpt/tlsrpt/internal/mbox"
+	"github.com/tlsrpt/tlsrpt/internal/payload"
 )
 
 func TestExtractFileCorpusMessage(t *testing.T) {
@@ -191,6 +192,48 @@ func TestRunSpilledClosed(t *testing.T) {
 	for _, sp := range spilled {
 		if _, err := sp.File.Stat(); !errors.Is(err, os.ErrClosed) {
 			t.Errorf("spilled file still open after Run: Stat error %v", err)
+		}
+	}
+}
+
+func TestRunReportSizeTotal(t *testing.T) {
+	path := filepath.Join("testdata", "quirks", "two-reports.eml")
+	var total int64
+	err := Run(context.Background(), Options{}, []string{path}, nil, func(res *Result) error {
+		if len(res.Reports) != 2 {
+			t.Fatalf("%d reports, want 2", len(res.Reports))
+		}
+		total = int64(res.reportBytes)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Each report fits one byte less than both together, but the second
+	// does not fit after the first.
+	limit := total - 1
+	var res *Result
+	err = Run(context.Background(), Options{MaxReportSize: limit}, []string{path}, nil, func(r *Result) error {
+		res = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reports) != 1 {
+		t.Errorf("%d reports, want the first one only", len(res.Reports))
+	}
+	if len(res.Errors) != 1 {
+		t.Fatalf("errors %v, want one for the second report", res.Errors)
+	}
+	msg := res.Errors[0].Error()
+	if !errors.Is(res.Errors[0], payload.ErrTooLarge) {
+		t.Errorf("error %q is not payload.ErrTooLarge", msg)
+	}
+	for _, want := range []string{"part 3", "together with the reports before it in the message", "raise -max-report-size"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package extract
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -51,7 +52,7 @@ func process(u unit, opts Options) *Result {
 func processPayload(res *Result, data []byte, opts Options) {
 	docs, err := payload.Decode(data, opts.MaxReportSize)
 	if err != nil {
-		res.Errors = append(res.Errors, &Error{Input: res.Input, Err: err})
+		res.Errors = append(res.Errors, &Error{Input: res.Input, Err: withSizeHint(err)})
 		return
 	}
 	for _, doc := range docs {
@@ -110,9 +111,19 @@ func processMessage(res *Result, data []byte, opts Options) {
 			continue
 		}
 
-		docs, err := payload.Decode(part.Data, opts.MaxReportSize)
+		// -max-report-size bounds the reports of one message together,
+		// so that memory does not grow with the number of parts.
+		remaining := opts.MaxReportSize - int64(res.reportBytes)
+		if remaining <= 0 {
+			fail(part.Path, describePart(part, withSizeHint(payload.TotalTooLarge(opts.MaxReportSize, "message"))))
+			continue
+		}
+		docs, err := payload.Decode(part.Data, remaining)
+		if errors.Is(err, payload.ErrTooLarge) && remaining < opts.MaxReportSize {
+			err = payload.TotalTooLarge(opts.MaxReportSize, "message")
+		}
 		if err != nil {
-			fail(part.Path, describePart(part, err))
+			fail(part.Path, describePart(part, withSizeHint(err)))
 			continue
 		}
 		for _, doc := range docs {
@@ -144,6 +155,14 @@ func processMessage(res *Result, data []byte, opts Options) {
 	if len(res.Reports) == 0 && len(res.Errors) == 0 {
 		res.Skipped = true
 	}
+}
+
+// withSizeHint adds to err how to read a report over the size limit.
+func withSizeHint(err error) error {
+	if errors.Is(err, payload.ErrTooLarge) {
+		return fmt.Errorf("%w; raise -max-report-size to read it", err)
+	}
+	return err
 }
 
 // describePart adds the part's media type and name to err.

@@ -94,8 +94,9 @@ const maxZipMembers = 1000
 
 // Decode returns the JSON documents that data holds: itself for JSON, the
 // decompressed member for gzip, and every .json (or .json.gz) member for
-// zip. maxSize bounds each decompressed document; maxSize <= 0 means no
-// limit.
+// zip. maxSize bounds the decompressed documents together, so that a zip
+// archive of many members costs no more memory than one large report;
+// maxSize <= 0 means no limit.
 func Decode(data []byte, maxSize int64) ([]Document, error) {
 	return decode(data, maxSize, 0)
 }
@@ -246,28 +247,43 @@ func unzip(data []byte, maxSize int64) ([]Document, error) {
 	}
 
 	var docs []Document
+	remaining := maxSize
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || !isReportName(f.Name) {
 			continue
 		}
+		if maxSize > 0 && remaining <= 0 {
+			return nil, fmt.Errorf("zip member %q: %w", f.Name, TotalTooLarge(maxSize, "archive"))
+		}
 		member, err := readZipMember(f, maxSize)
+		if err == nil {
+			var inner []Document
+			inner, err = decode(member, remaining, 1)
+			for _, d := range inner {
+				d.Kind = Zip
+				d.Filename = f.Name
+				docs = append(docs, d)
+				remaining -= int64(len(d.Data))
+			}
+		}
+		if errors.Is(err, ErrTooLarge) && remaining < maxSize {
+			err = TotalTooLarge(maxSize, "archive")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("zip member %q: %w", f.Name, err)
-		}
-		inner, err := decode(member, maxSize, 1)
-		if err != nil {
-			return nil, fmt.Errorf("zip member %q: %w", f.Name, err)
-		}
-		for _, d := range inner {
-			d.Kind = Zip
-			d.Filename = f.Name
-			docs = append(docs, d)
 		}
 	}
 	if len(docs) == 0 {
 		return nil, errors.New("zip archive contains no .json report")
 	}
 	return docs, nil
+}
+
+// TotalTooLarge returns the error for a report that fits the limit alone
+// but not together with the reports before it in the same container, such
+// as a zip archive or a message.
+func TotalTooLarge(maxSize int64, container string) error {
+	return fmt.Errorf("%w of %d bytes together with the reports before it in the %s", ErrTooLarge, maxSize, container)
 }
 
 func isReportName(name string) bool {
@@ -282,16 +298,12 @@ func readZipMember(f *zip.File, maxSize int64) ([]byte, error) {
 	}
 	defer rc.Close()
 
-	var r io.Reader = rc
-	if maxSize > 0 {
-		r = io.LimitReader(rc, maxSize+1)
+	// The size in the archive sizes the buffer, capped by maxSize because
+	// the sender wrote it.
+	hint := int64(f.UncompressedSize64)
+	if maxSize > 0 && hint > maxSize {
+		hint = maxSize
 	}
-	member, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	if maxSize > 0 && int64(len(member)) > maxSize {
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, maxSize)
-	}
-	return member, nil
+	hint = min(max(hint, 512), 64<<20)
+	return readLimited(make([]byte, 0, hint+1), rc, maxSize)
 }

@@ -162,3 +162,46 @@ func TestGzipBombBounded(t *testing.T) {
 		t.Errorf("Decode allocated %d bytes for a %d-byte limit", allocated, limit)
 	}
 }
+
+// TestZipBombBounded packs 64 members of 1 MiB of JSON each into one
+// archive. Each member fits the 4 MiB limit alone, so only a limit on the
+// members together keeps the memory bounded.
+func TestZipBombBounded(t *testing.T) {
+	doc := []byte(`{"report-id":"bomb","padding":"` + strings.Repeat(" ", 1<<20) + `"}`)
+	members := map[string][]byte{}
+	var names []string
+	for i := range 64 {
+		name := "r" + strings.Repeat("x", i) + ".json"
+		members[name] = doc
+		names = append(names, name)
+	}
+	archive := zipped(t, members, names...)
+
+	const limit = 4 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Decode(archive, limit)
+	runtime.ReadMemStats(&after)
+
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Decode error %v, want ErrTooLarge", err)
+	}
+	if !strings.Contains(err.Error(), "together with the reports before it in the archive") {
+		t.Errorf("Decode error %q does not say that the members together exceed the limit", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 4*limit {
+		t.Errorf("Decode allocated %d bytes for a %d-byte limit", allocated, limit)
+	}
+}
+
+func TestZipMembersWithinLimit(t *testing.T) {
+	members := map[string][]byte{"a.json": []byte(reportJSON), "b.json.gz": gzipped(t, []byte(reportJSON))}
+	docs, err := Decode(zipped(t, members, "a.json", "b.json.gz"), int64(2*len(reportJSON)))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if len(docs) != 2 {
+		t.Errorf("%d documents, want 2 that fit the limit exactly", len(docs))
+	}
+}
