@@ -4,7 +4,8 @@
 # directory (internal/benchgen: multipart/report, base64 gzip attachment,
 # 1 to 50 policies, failures of every result-type). It then extracts the
 # mbox RUNS times and prints messages/s, MB/s and peak RSS for each run.
-# The directory is removed at the end.
+# Then it measures peak RSS on mails at the default size limits. The
+# directory is removed at the end.
 #
 # Usage: sh scripts/bench-extract.sh [MESSAGES] [RUNS]   (default 100000 3)
 set -eu
@@ -43,3 +44,9 @@ for i in $(seq 1 "$runs"); do
 	}'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The largest input the default limits accept: report mails with a report
+# or a message just under its limit, one after the other.
+"$dir/genmbox" -large > "$dir/large.mbox"
+/usr/bin/time -f '%M' -o "$dir/time" "$dir/tlsrpt-extract" "$dir/large.mbox" > /dev/null 2>&1 || true
+echo "at the default limits: $(grep -c '^From ' "$dir/large.mbox") messages, $(wc -c < "$dir/large.mbox") bytes, peak RSS $(tail -n 1 "$dir/time" | awk '{printf "%.1f MB", $1 / 1024}')"

@@ -133,6 +133,14 @@ func (g *Generator) compress(doc []byte) ([]byte, error) {
 	return bytes.Clone(g.buf.Bytes()), nil
 }
 
+type reportJSON struct {
+	Org      string            `json:"organization-name"`
+	Range    map[string]string `json:"date-range"`
+	Contact  string            `json:"contact-info"`
+	ReportID string            `json:"report-id"`
+	Policies []policyJSON      `json:"policies"`
+}
+
 type policyJSON struct {
 	Policy struct {
 		Type    string   `json:"policy-type"`
@@ -197,13 +205,7 @@ func (g *Generator) report(org, contact, reportID, domain string, day time.Time)
 		}
 	}
 
-	doc := struct {
-		Org      string       `json:"organization-name"`
-		Range    any          `json:"date-range"`
-		Contact  string       `json:"contact-info"`
-		ReportID string       `json:"report-id"`
-		Policies []policyJSON `json:"policies"`
-	}{
+	doc := reportJSON{
 		Org: org,
 		Range: map[string]string{
 			"start-datetime": day.Format(time.RFC3339),
@@ -216,6 +218,105 @@ func (g *Generator) report(org, contact, reportID, domain string, day time.Time)
 	out, err := json.Marshal(doc)
 	if err != nil {
 		panic(err) // the struct holds only strings, ints and maps of strings
+	}
+	return out
+}
+
+// LargeMessages returns report mails at the size limits of tlsrpt-extract,
+// to measure its peak memory on the largest input it accepts:
+//   - a gzip attachment that decompresses to just under maxReport bytes;
+//   - a 7bit JSON part of just under maxReport bytes;
+//   - a base64 JSON part as large as fits in maxMessage bytes;
+//   - twelve gzip attachments that each decompress to maxReport bytes;
+//   - a base64 part of random bytes just under maxMessage bytes.
+func (g *Generator) LargeMessages(maxMessage, maxReport int) ([][]byte, error) {
+	const slack = 4 << 10 // headers and boundaries
+	big := g.largeReport(maxReport - slack)
+	compressed, err := g.compress(big)
+	if err != nil {
+		return nil, err
+	}
+	// Base64 takes 77 bytes, a 76-character line and its newline, for
+	// every 57 bytes of data.
+	base64Fit := (maxMessage - slack) / 77 * 57
+	fitting := g.largeReport(min(maxReport, base64Fit) - slack)
+
+	junk := make([]byte, base64Fit)
+	for i := range junk {
+		junk[i] = byte(g.rng.Uint32())
+	}
+
+	type part struct {
+		contentType, encoding string
+		data                  []byte
+	}
+	gzipPart := part{"application/tlsrpt+gzip", "base64", compressed}
+	messages := [][]part{
+		{gzipPart},
+		{{"application/tlsrpt+json", "7bit", big}},
+		{{"application/tlsrpt+json", "base64", fitting}},
+		{gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart, gzipPart},
+		{{"application/octet-stream", "base64", junk}},
+	}
+	var out [][]byte
+	for i, parts := range messages {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "From: Large Reporter <noreply@large.example>\nTo: tlsrpt@example.net\n")
+		fmt.Fprintf(&b, "Subject: Report Domain: example.net Submitter: large.example Report-ID: <large-%d>\n", i+1)
+		fmt.Fprintf(&b, "Message-ID: <large-%d@large.example>\nTLS-Report-Domain: example.net\nMIME-Version: 1.0\n", i+1)
+		b.WriteString("Content-Type: multipart/report; boundary=\"b\"; report-type=tlsrpt\n\n--b\nContent-Type: text/plain\n\nA large report.\n")
+		for k, p := range parts {
+			fmt.Fprintf(&b, "--b\nContent-Type: %s; name=\"r%d.json\"\nContent-Transfer-Encoding: %s\n\n", p.contentType, k+1, p.encoding)
+			if p.encoding == "base64" {
+				writeBase64Lines(&b, p.data)
+			} else {
+				b.Write(p.data)
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString("--b--\n")
+		out = append(out, b.Bytes())
+	}
+	return out, nil
+}
+
+// largeReport returns a report of about size bytes: one policy with as
+// many failure details as fit.
+func (g *Generator) largeReport(size int) []byte {
+	detail := func(i int) failureJSON {
+		return failureJSON{
+			ResultType:         "certificate-expired", // one type, so every detail has the same length
+			SendingMTAIP:       fmt.Sprintf("203.0.113.%d", 100+i%100),
+			ReceivingMXHost:    fmt.Sprintf("mx%08d.example.net", i),
+			ReceivingIP:        fmt.Sprintf("192.0.2.%d", 100+i%100),
+			FailedSessionCount: 1,
+			FailureReasonCode:  "450 4.7.0",
+		}
+	}
+	one, err := json.Marshal(detail(0))
+	if err != nil {
+		panic(err) // the struct holds only strings and ints
+	}
+
+	var p policyJSON
+	p.Policy.Type = "sts"
+	p.Policy.Domain = "example.net"
+	p.Policy.Strings = []string{"version: STSv1", "mode: enforce", "mx: *.example.net", "max_age: 604800"}
+	for i := range max(1, size/(len(one)+1)) {
+		p.FailureDetails = append(p.FailureDetails, detail(i))
+	}
+	p.Summary.Failed = len(p.FailureDetails)
+
+	doc := reportJSON{
+		Org:      "Large Reporter",
+		Range:    map[string]string{"start-datetime": "2026-03-01T00:00:00Z", "end-datetime": "2026-03-01T23:59:59Z"},
+		Contact:  "tlsrpt@large.example",
+		ReportID: fmt.Sprintf("large-%d", size),
+		Policies: []policyJSON{p},
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
 	}
 	return out
 }
