@@ -168,8 +168,8 @@ func (c *command) parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	if !opts.period.Since.IsZero() && !opts.period.Until.IsZero() && !opts.period.Since.Before(opts.period.Until) {
-		return opts, cli.InvalidFlags(program, fmt.Errorf("-since %s is not before -until %s: the period is empty",
-			opts.period.Since.Format(time.RFC3339), opts.period.Until.Format(time.RFC3339)))
+		return opts, cli.InvalidFlags(program, fmt.Errorf("-since %s is not before -until %s: the period from %s to %s is empty",
+			opts.since, opts.until, opts.period.Since.Format(time.RFC3339), opts.period.Until.Format(time.RFC3339)))
 	}
 	return opts, nil
 }
@@ -179,9 +179,9 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.store, "store", "tlsrpt.jsonl",
 		"read the report store `file` when no input is named on the command line: one report per line, as tlsrpt-ingest writes it")
 	fs.StringVar(&opts.since, "since", "",
-		"read only reports whose date range ends after `TIME`: a date (2006-01-02, from its midnight UTC), an RFC 3339 time, or a duration before now (7d, 24h)")
+		"read only reports whose date range ends after `TIME`: a date (YYYY-MM-DD, from its midnight UTC), an RFC 3339 time, or a duration before now (7d, 24h)")
 	fs.StringVar(&opts.until, "until", "",
-		"read only reports whose date range starts before `TIME`: a date (2006-01-02, up to its end), an RFC 3339 time, or a duration before now")
+		"read only reports whose date range starts before `TIME`: a date (YYYY-MM-DD, up to its end), an RFC 3339 time, or a duration before now")
 	fs.BoolVar(&opts.json, "json", false, "write the whole summary as one JSON document (see docs/summary-json.md)")
 	fs.BoolVar(&opts.verbose, "v", false,
 		"write everything: a header, the successful policies, reporters and per-day totals; log each input read")

@@ -84,7 +84,7 @@ func TestExitStatus(t *testing.T) {
 		{"unknown flag", []string{good}, []string{"-x"}, cli.ExitUsage, false, "flag provided but not defined: -x"},
 		{"invalid since", []string{good}, []string{"-since", "last week"}, cli.ExitUsage, false, `-since: invalid value "last week"`},
 		{"invalid until", []string{good}, []string{"-until", "2026-02-30"}, cli.ExitUsage, false, "-until: invalid value"},
-		{"empty period", []string{good}, []string{"-since", "2026-05-17", "-until", "2026-05-16"}, cli.ExitUsage, false, "the period is empty"},
+		{"empty period", []string{good}, []string{"-since", "2026-05-17", "-until", "2026-05-16"}, cli.ExitUsage, false, "is empty"},
 		{"help", []string{good}, []string{"-h"}, cli.ExitOK, false, "Exit status:"},
 	}
 	for _, tt := range tests {

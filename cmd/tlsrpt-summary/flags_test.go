@@ -30,7 +30,7 @@ func TestFlagErrorOneLine(t *testing.T) {
 		{"unknown flag", []string{"-x"}, "flag provided but not defined: -x"},
 		{"bool", []string{"-json=yes"}, `invalid value "yes" for -json: want true or false`},
 		{"invalid since", []string{"-since", "last week"}, `-since: invalid value "last week"`},
-		{"empty period", []string{"-since", "2026-05-17", "-until", "2026-05-16"}, "the period is empty"},
+		{"empty period", []string{"-since", "2026-05-17", "-until", "2026-05-16"}, "-since 2026-05-17 is not before -until 2026-05-16: the period from 2026-05-17T00:00:00Z to 2026-05-17T00:00:00Z is empty"},
 		{"config typo", []string{"-config", typo}, "-config " + typo + ` line 3: "unitl" is not a flag of any tlsrpt command`},
 	}
 	for _, tt := range tests {

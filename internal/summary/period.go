@@ -62,7 +62,7 @@ func ReportDays(start, end time.Time) (string, string) {
 }
 
 // ErrInvalidBound marks a -since or -until value that ParseBound cannot read.
-var ErrInvalidBound = errors.New("want a date (2006-01-02), an RFC 3339 time or a duration such as 7d or 24h")
+var ErrInvalidBound = errors.New("want a date (YYYY-MM-DD), an RFC 3339 time or a duration such as 7d or 24h")
 
 // ParseBound reads a -since or -until value relative to now:
 //
