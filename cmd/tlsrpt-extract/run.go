@@ -113,6 +113,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			log.Info("skipped a message that carries no report", "input", res.Input, "message", res.Message,
 				"message-id", res.MessageID, "subject", res.Subject)
 		}
+		if len(res.Errors) > 0 && rejects != nil && res.Message > 0 && res.Raw == nil && res.Spilled == nil {
+			// A message over the size limit that could not be copied:
+			// exit status 1, not 65, because it is not in the rejects mbox.
+			logErrors(log, res, "")
+			st.ioErrors++
+			return nil
+		}
 		if len(res.Errors) > 0 && rejects != nil && (res.Raw != nil || res.Spilled != nil) {
 			if err := rejects.write(res); err != nil {
 				logErrors(log, res, "")

@@ -364,3 +364,24 @@ func TestRunRejectsFileOverLimit(t *testing.T) {
 		t.Errorf("rejected message differs from %s", path)
 	}
 }
+
+func TestRunRejectsSpillFailure(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	data, err := os.ReadFile(filepath.Join(corpus, "mox", "microsoft.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in bytes.Buffer
+	w := mbox.NewWriter(&in)
+	w.WriteMessage("From noreply@microsoft.com Mon Mar  2 01:02:03 2026", data)
+	w.Flush()
+
+	rejects := filepath.Join(t.TempDir(), "rejects.mbox")
+	_, stderr, code := runCommand(t, &in, "-max-message-size", "3000", "-rejects", rejects)
+	if code != cli.ExitFailure {
+		t.Errorf("exit code %d, want 1 because the message is in neither output", code)
+	}
+	if !strings.Contains(stderr, "it was not kept for -rejects") {
+		t.Errorf("stderr does not say the message was not kept:\n%s", stderr)
+	}
+}
