@@ -110,50 +110,31 @@ func TestDeliveryBadReportKept(t *testing.T) {
 	}
 }
 
-func TestDeliveryExtractFailureRetried(t *testing.T) {
+func TestDeliveryFailureRetried(t *testing.T) {
 	mail, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "corpus", "mox", "example.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range deliveryRecipes {
-		t.Run(r.name, func(t *testing.T) {
-			home := t.TempDir()
-			cmd, dir := r.setup(t, home)
-			// A directory where the rejects mbox should be: tlsrpt-extract
-			// cannot open it and stops with exit status 1, while
-			// tlsrpt-ingest, reading nothing, exits with 0.
-			if err := os.MkdirAll(filepath.Join(dir, "rejects.mbox"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			code, out := deliver(t, cmd, home, mail)
-			if code != 75 {
-				t.Errorf("exit status %d, want 75 so that the MTA retries; output:\n%s", code, out)
-			}
-			if _, err := os.Stat(filepath.Join(home, "inbox.mbox")); err == nil {
-				t.Errorf("the report mail was delivered to the mailbox")
-			}
-		})
-	}
-}
-
-func TestDeliveryStoreFailureRetried(t *testing.T) {
-	mail, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "corpus", "mox", "example.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range deliveryRecipes {
-		t.Run(r.name, func(t *testing.T) {
-			home := t.TempDir()
-			cmd, dir := r.setup(t, home)
-			// A directory where the store should be: tlsrpt-ingest cannot
-			// append to it.
-			if err := os.MkdirAll(filepath.Join(dir, "tlsrpt.jsonl"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			code, out := deliver(t, cmd, home, mail)
-			if code != 75 {
-				t.Errorf("exit status %d, want 75 so that the MTA retries; output:\n%s", code, out)
-			}
-		})
+	// Each case puts a directory where a file should be. Without the
+	// rejects mbox, tlsrpt-extract stops with exit status 1 while
+	// tlsrpt-ingest, reading nothing, exits with 0. Without the store,
+	// tlsrpt-ingest cannot append.
+	for _, blocked := range []string{"rejects.mbox", "tlsrpt.jsonl"} {
+		for _, r := range deliveryRecipes {
+			t.Run(blocked+"/"+r.name, func(t *testing.T) {
+				home := t.TempDir()
+				cmd, dir := r.setup(t, home)
+				if err := os.MkdirAll(filepath.Join(dir, blocked), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				code, out := deliver(t, cmd, home, mail)
+				if code != 75 {
+					t.Errorf("exit status %d, want 75 so that the MTA retries; output:\n%s", code, out)
+				}
+				if _, err := os.Stat(filepath.Join(home, "inbox.mbox")); err == nil {
+					t.Errorf("the report mail was delivered to the mailbox")
+				}
+			})
+		}
 	}
 }
