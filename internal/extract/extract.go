@@ -74,8 +74,8 @@ type Result struct {
 	Raw       []byte // the message when Options.KeepRaw is set and the input is mail
 
 	// Spilled is a message over MaxMessageSize that was copied to a
-	// temporary file because Options.KeepRaw is set. Run closes and
-	// removes the file after handle returns.
+	// temporary file because Options.KeepRaw is set. The file has no
+	// name, and Run closes it after handle returns.
 	Spilled *Spilled
 
 	Reports []*report.Report
