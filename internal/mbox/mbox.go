@@ -281,15 +281,10 @@ func (s *overflowSink) finish() error {
 	tail := s.tail
 	if bytes.HasSuffix(tail, []byte("\n")) {
 		tail = tail[:len(tail)-1]
-		if bytes.HasSuffix(tail, []byte("\r")) {
-			crlf := s.crlf
-			if !s.seenLF {
-				i := bytes.IndexByte(tail, '\n')
-				crlf = (i > 0 && tail[i-1] == '\r') || (i == 0 && s.last == '\r')
-			}
-			if crlf {
-				tail = tail[:len(tail)-1]
-			}
+		// The one byte left holds no "\n", so s.crlf has seen every
+		// line ending that UsesCRLF would look at.
+		if bytes.HasSuffix(tail, []byte("\r")) && s.crlf {
+			tail = tail[:len(tail)-1]
 		}
 	}
 	s.commit(tail)
