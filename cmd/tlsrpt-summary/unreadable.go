@@ -10,8 +10,8 @@ import (
 
 // unreadableError returns the error that sums up the inputs that could
 // not be opened and the lines that were not usable reports, or nil when
-// there were none. The message tells what the log above names, and
-// whether anything was summarised at all.
+// there were none. The message points to the log lines above and counts
+// the reports that the summary covers.
 func unreadableError(result *summary.Result) error {
 	var parts []string
 	if n := result.UnreadableInputs; n > 0 {
@@ -31,11 +31,11 @@ func unreadableError(result *summary.Result) error {
 	case result.UnreadableLines > 0:
 		named = "named above by input and line (fix or remove them)"
 	}
-	rest := "no other report was summarised"
 	if n := result.Reports; n > 0 {
-		rest = fmt.Sprintf("%d other %s summarised", n, plural(n, "report was", "reports were"))
+		return fmt.Errorf("%s, %s, but %d %s summarised from the rest of the input",
+			strings.Join(parts, " and "), named, n, plural(n, "report was", "reports were"))
 	}
-	return fmt.Errorf("%s, %s; %s", strings.Join(parts, " and "), named, rest)
+	return fmt.Errorf("%s, %s, and no report was summarised", strings.Join(parts, " and "), named)
 }
 
 func plural(n int64, one, many string) string {

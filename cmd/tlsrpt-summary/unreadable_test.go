@@ -20,15 +20,17 @@ func TestUnreadableErrorWording(t *testing.T) {
 	}{
 		{"nothing unreadable", 0, 0, 5, ""},
 		{"one input alone", 1, 0, 0,
-			"1 input could not be read, named above; no other report was summarised"},
+			"1 input could not be read, named above, and no report was summarised"},
+		{"one input beside one report", 1, 0, 1,
+			"1 input could not be read, named above, but 1 report was summarised from the rest of the input"},
 		{"two inputs", 2, 0, 3,
-			"2 inputs could not be read, named above; 3 other reports were summarised"},
+			"2 inputs could not be read, named above, but 3 reports were summarised from the rest of the input"},
 		{"one line", 0, 1, 1,
-			"1 unreadable line was skipped, named above by input and line (fix or remove them); 1 other report was summarised"},
+			"1 unreadable line was skipped, named above by input and line (fix or remove them), but 1 report was summarised from the rest of the input"},
 		{"many lines", 0, 70, 0,
-			"70 unreadable lines were skipped, the first 10 lines of each input named above (fix or remove them); no other report was summarised"},
+			"70 unreadable lines were skipped, the first 10 lines of each input named above (fix or remove them), and no report was summarised"},
 		{"inputs and lines", 1, 2, 4,
-			"1 input could not be read and 2 unreadable lines were skipped, named above by input and line (fix or remove them); 4 other reports were summarised"},
+			"1 input could not be read and 2 unreadable lines were skipped, named above by input and line (fix or remove them), but 4 reports were summarised from the rest of the input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +42,38 @@ func TestUnreadableErrorWording(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("unreadableError = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUnreadableInputCounts runs the command on a missing file, alone and
+// beside a readable one, and checks the final error.
+func TestUnreadableInputCounts(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	readable := writeStore(t,
+		dailyReport("Google Inc.", "2026-05-16", "", "example.com", 10, 0),
+		dailyReport("Google Inc.", "2026-05-17", "", "example.com", 10, 0))
+
+	tests := []struct {
+		name      string
+		args      []string
+		wantError string
+	}{
+		{"missing file alone", []string{missing},
+			"1 input could not be read, named above, and no report was summarised"},
+		{"missing file beside two reports", []string{missing, readable},
+			"1 input could not be read, named above, but 2 reports were summarised from the rest of the input"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCommand(t, tt.args, "", nil, false)
+			if code != cli.ExitDataErr {
+				t.Errorf("exit status %d, want %d", code, cli.ExitDataErr)
+			}
+			wantError := program + ": error: " + tt.wantError + "\n"
+			if !strings.HasSuffix(stderr, wantError) {
+				t.Errorf("stderr does not end with %q:\n%s", wantError, stderr)
 			}
 		})
 	}
