@@ -111,8 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}{
 		{"Fetch the report mails, extract the reports and store the new ones:",
 			"tlsrpt-fetch -v -state fetch.state | tlsrpt-extract -rejects rejects.mbox | tlsrpt-ingest -v > new-reports.ndjson", false},
-		{"What an hourly cron job would mail you: the failures only.",
-			"tlsrpt-summary", true},
+		{"What an hourly cron job would mail you: the failures in the reports just stored.",
+			"tlsrpt-summary new-reports.ndjson", true},
 		{"The weekly overview (here over all stored reports):",
 			"tlsrpt-summary -v", true},
 		{"A second run finds no new mail, so it stores nothing and alerts on nothing:",

@@ -115,17 +115,19 @@ func TestDeliveryFailureRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each case puts a directory where a file should be. Without the
-	// rejects mbox, tlsrpt-extract stops with exit status 1 while
+	// A directory where a file should be, or no directory at all. Without
+	// the rejects mbox, tlsrpt-extract stops with exit status 1 while
 	// tlsrpt-ingest, reading nothing, exits with 0. Without the store,
 	// tlsrpt-ingest cannot append.
-	for _, blocked := range []string{"rejects.mbox", "tlsrpt.jsonl"} {
+	for _, blocked := range []string{"rejects.mbox", "tlsrpt.jsonl", "missing-directory"} {
 		for _, r := range deliveryRecipes {
 			t.Run(blocked+"/"+r.name, func(t *testing.T) {
 				home := t.TempDir()
 				cmd, dir := r.setup(t, home)
-				if err := os.MkdirAll(filepath.Join(dir, blocked), 0o755); err != nil {
-					t.Fatal(err)
+				if blocked != "missing-directory" {
+					if err := os.MkdirAll(filepath.Join(dir, blocked), 0o755); err != nil {
+						t.Fatal(err)
+					}
 				}
 				code, out := deliver(t, cmd, home, mail)
 				if code != 75 {

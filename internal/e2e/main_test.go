@@ -104,6 +104,7 @@ func localize(text, dir string) string {
 	return strings.NewReplacer(
 		"/usr/local/bin/", binDir+"/",
 		"/usr/local/bin:", binDir+":",
+		"/usr/local/sbin/", filepath.Join(dir, "sbin")+"/",
 		"$HOME/", dir+"/",
 		"/var/lib/tlsrpt", filepath.Join(dir, "var"),
 		"/etc/tlsrpt", filepath.Join(dir, "etc"),

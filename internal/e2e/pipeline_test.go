@@ -129,6 +129,7 @@ func TestRecipeCrontab(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	installHourly(t, dir)
 	tab := parseCrontab(t, localize(recipe(t, "crontab"), dir))
 	if len(tab.jobs) != 2 {
 		t.Fatalf("crontab recipe has %d jobs, want the hourly and the weekly one", len(tab.jobs))
@@ -178,6 +179,76 @@ func TestRecipeCrontab(t *testing.T) {
 	}
 }
 
+// installHourly writes the hourly script recipe to dir/sbin, where the
+// localized crontab and unit look for it.
+func installHourly(t *testing.T, dir string) string {
+	t.Helper()
+	sbin := filepath.Join(dir, "sbin")
+	if err := os.MkdirAll(sbin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(sbin, "tlsrpt-hourly")
+	if err := os.WriteFile(path, []byte(localize(recipe(t, "hourly"), dir)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestHourlyRetriesAfterStoreFailure(t *testing.T) {
+	messages, err := imaptest.ReadFiles(filepath.Join(repoRoot, "testdata", "corpus", "*", "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := imaptest.StartMemServer(imaptest.MemOptions{Mailboxes: map[string][]imaptest.Message{"INBOX": messages}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	dir := t.TempDir()
+	hourly := installHourly(t, dir)
+	varDir := filepath.Join(dir, "var")
+	store := filepath.Join(varDir, "tlsrpt.jsonl")
+	caFile := filepath.Join(dir, "ca.pem")
+	passFile := filepath.Join(dir, "imap-password")
+	for path, data := range map[string][]byte{caFile: server.CAPEM, passFile: []byte(server.Password + "\n")} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := testEnv(dir, "IMAP_SERVER="+server.Host, fmt.Sprintf("IMAP_PORT=%d", server.TLSPort),
+		"IMAP_USER="+server.User, "IMAP_PASS_FILE="+passFile, "TLSRPT_STORE="+store, "TLSRPT_CA_FILE="+caFile)
+
+	// A directory where the store should be: tlsrpt-ingest cannot append,
+	// after tlsrpt-fetch has handed every mail over.
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runJob(t, hourly, env)
+	if code == 0 || code == 1 {
+		t.Errorf("run with a blocked store: exit status %d, want the failure of tlsrpt-ingest\nstderr: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(varDir, "fetch.state")); err == nil {
+		t.Errorf("run with a blocked store: fetch.state was written, so the next run would skip these mails")
+	}
+
+	if err := os.Remove(store); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runJob(t, hourly, env)
+	if code != 1 || !strings.Contains(out, "company-y.example") {
+		t.Errorf("run after the store was fixed: exit status %d, want 1 with the failures\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if n := len(storeContent(t, store)); n != 11 {
+		t.Errorf("store holds %d reports after the retry, want the 11 of the corpus", n)
+	}
+
+	out, errOut, code = runJob(t, hourly, env)
+	if code != 0 || out != "" {
+		t.Errorf("third run: exit status %d and output %q, want 0 and nothing\nstderr: %s", code, out, errOut)
+	}
+}
+
 // systemdUnit returns the value of key in a unit file recipe.
 func systemdUnit(t *testing.T, text, key string) string {
 	t.Helper()
@@ -197,6 +268,7 @@ func TestRecipeSystemd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	installHourly(t, dir)
 	service := localize(recipe(t, "systemd-service"), dir)
 	timer := recipe(t, "systemd-timer")
 
@@ -246,12 +318,7 @@ func TestRecipeSystemd(t *testing.T) {
 		"IMAP_USER="+server.User, "IMAP_PASS_FILE="+passFile, "TLSRPT_STORE="+store, "TLSRPT_CA_FILE="+caFile)
 
 	execStart := systemdUnit(t, service, "ExecStart")
-	script, ok := strings.CutPrefix(execStart, "/bin/bash -o pipefail -c '")
-	if !ok || !strings.HasSuffix(script, "'") {
-		t.Fatalf("ExecStart %q is not /bin/bash -o pipefail -c '...'", execStart)
-	}
-	script = strings.TrimSuffix(script, "'")
-	out, errOut, code := runBash(t, script, env)
+	out, errOut, code := runJob(t, execStart, env)
 	if code != 1 || !strings.Contains(out, "company-y.example") {
 		t.Errorf("ExecStart: exit status %d, want 1 with the failures on stdout\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -264,68 +331,12 @@ func TestRecipeSystemd(t *testing.T) {
 	if err := os.WriteFile(passFile, []byte("wrong-password\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code = runBash(t, script, env)
+	_, errOut, code = runJob(t, execStart, env)
 	if code == 0 {
 		t.Errorf("ExecStart with a wrong password: exit status 0, want the failure of tlsrpt-fetch\nstderr: %s", errOut)
 	}
 	if !strings.Contains(errOut, "tlsrpt-fetch") {
 		t.Errorf("ExecStart with a wrong password: stderr does not name tlsrpt-fetch:\n%s", errOut)
-	}
-}
-
-// runBash runs script as the systemd recipe's ExecStart does, with bash's
-// pipefail option.
-func runBash(t *testing.T, script string, env []string) (stdout, stderr string, code int) {
-	t.Helper()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash not found")
-	}
-	return runJob(t, bash+" -o pipefail -c '"+strings.ReplaceAll(script, "'", `'\''`)+"'", env)
-}
-
-// TestRecipeFilterRetry checks that a mail filter passes tlsrpt-ingest's
-// exit status 75 on to the MTA when the store cannot be written, so that
-// the MTA keeps the mail and retries.
-func TestRecipeFilterRetry(t *testing.T) {
-	mail := filepath.Join(repoRoot, "testdata", "corpus", "tlsrpt-rs", "google1.eml")
-	cases := []struct {
-		name, tool, pkg, recipe string
-		command                 func(tool, dir, file string) *exec.Cmd
-	}{
-		{"procmail", "procmail", "procmail", "procmailrc", func(tool, dir, file string) *exec.Cmd {
-			return exec.Command(tool, "-m", "DEFAULT="+filepath.Join(dir, "inbox.mbox"), file)
-		}},
-		{"maildrop", "maildrop", "maildrop", "mailfilter", func(tool, dir, file string) *exec.Cmd {
-			return exec.Command(tool, file)
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			tool := requireTool(t, tc.tool, tc.pkg)
-			// No tlsrpt directory under dir: the store cannot be created.
-			dir := t.TempDir()
-			file := filepath.Join(dir, "filter")
-			if err := os.WriteFile(file, []byte(localize(recipe(t, tc.recipe), dir)), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			in, err := os.Open(mail)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Close()
-			cmd := tc.command(tool, dir, file)
-			cmd.Env = testEnv(dir)
-			cmd.Stdin = in
-			out, err := cmd.CombinedOutput()
-			var exitErr *exec.ExitError
-			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 75 {
-				t.Errorf("%s: err = %v, want exit status 75\n%s", tc.tool, err, out)
-			}
-			if _, err := os.Stat(filepath.Join(dir, "inbox.mbox")); err == nil {
-				t.Errorf("%s delivered the report mail to the mailbox instead of deferring it", tc.tool)
-			}
-		})
 	}
 }
 

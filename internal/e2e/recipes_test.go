@@ -213,15 +213,14 @@ func TestRecipeJQ(t *testing.T) {
 	var google []string
 	for _, r := range reports {
 		day := r.Start.Format("2006-01-02")
-		perDay[day] += 0
 		for _, p := range r.Policies {
-			perDay[day] += p.Failed
+			perDay[day+"\t"+p.Type] += p.Failed
 			for _, d := range p.FailureDetails {
 				host := d.ReceivingMXHostname
 				if host == "" {
 					host = "(none)"
 				}
-				byMX[host] += d.FailedSessionCount
+				byMX[host+"\t"+p.Type] += d.FailedSessionCount
 			}
 		}
 		if r.OrganizationName == "Google Inc." {
@@ -231,8 +230,8 @@ func TestRecipeJQ(t *testing.T) {
 
 	t.Run("by-mx", func(t *testing.T) {
 		var want []string
-		for host, n := range byMX {
-			want = append(want, fmt.Sprintf("%d\t%s", n, host))
+		for key, n := range byMX {
+			want = append(want, fmt.Sprintf("%d\t%s", n, key))
 		}
 		assertSameLines(t, runRecipe(t, "jq-by-mx", dir), want)
 	})
@@ -250,8 +249,8 @@ func TestRecipeJQ(t *testing.T) {
 	})
 	t.Run("per-day", func(t *testing.T) {
 		var want []string
-		for day, n := range perDay {
-			want = append(want, fmt.Sprintf("%s\t%d", day, n))
+		for key, n := range perDay {
+			want = append(want, fmt.Sprintf("%s\t%d", key, n))
 		}
 		assertSameLines(t, runRecipe(t, "jq-per-day", dir), want)
 	})
