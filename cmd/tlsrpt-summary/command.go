@@ -118,7 +118,7 @@ func (c *command) readInputs(ctx context.Context, sum *summary.Summary, opts opt
 		stats, err := c.readInput(ctx, sum, name, isStore, stdin, log)
 		var openErr *os.PathError
 		if errors.As(err, &openErr) && stats.Lines == 0 {
-			log.Error("input skipped", "err", err)
+			log.Error("input skipped", "input", name, "err", err)
 			unreadable.inputs++
 			continue
 		}

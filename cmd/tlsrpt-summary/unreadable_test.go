@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsrpt/tlsrpt/internal/badlines"
 	"github.com/tlsrpt/tlsrpt/internal/cli"
 	"github.com/tlsrpt/tlsrpt/internal/summary"
 )
@@ -48,7 +49,8 @@ func TestUnreadableErrorWording(t *testing.T) {
 }
 
 // TestUnreadableInputCounts runs the command on a missing file, alone and
-// beside a readable one, and checks the final error.
+// beside a readable one, and checks the final error and the log line that
+// names the missing file.
 func TestUnreadableInputCounts(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	readable := writeStore(t,
@@ -71,9 +73,50 @@ func TestUnreadableInputCounts(t *testing.T) {
 			if code != cli.ExitDataErr {
 				t.Errorf("exit status %d, want %d", code, cli.ExitDataErr)
 			}
+			wantLog := "input skipped input=" + missing + " err="
+			if !strings.Contains(stderr, wantLog) {
+				t.Errorf("stderr does not contain %q:\n%s", wantLog, stderr)
+			}
 			wantError := program + ": error: " + tt.wantError + "\n"
 			if !strings.HasSuffix(stderr, wantError) {
 				t.Errorf("stderr does not end with %q:\n%s", wantError, stderr)
+			}
+		})
+	}
+}
+
+// TestLogLinesNameInput checks that every log line about one input has
+// an input= attribute, so that a log filter can select it. The final
+// error of a failed run sums up all inputs and has none.
+func TestLogLinesNameInput(t *testing.T) {
+	good := dailyReport("Google Inc.", "2026-05-16", "", "example.com", 10, 0)
+	torn := strings.TrimSuffix(good, "\n")
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	garbage := writeStore(t, strings.Repeat("not json\n", badlines.MaxLogged+2))
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"missing file", []string{"-v", missing}},
+		{"missing store", []string{"-v", "-store", missing}},
+		{"unreadable lines", []string{"-v", garbage}},
+		{"torn store line", []string{"-v", "-store", writeStore(t, good, torn)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCommand(t, tt.args, "", nil, false)
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if code != cli.ExitOK {
+				lines = lines[:len(lines)-1] // the final error
+			}
+			if len(lines) == 0 {
+				t.Fatalf("no log line:\n%s", stderr)
+			}
+			for _, line := range lines {
+				if !strings.Contains(line, " input=") {
+					t.Errorf("log line without input=: %s", line)
+				}
 			}
 		})
 	}
