@@ -110,15 +110,17 @@ func headerLine(r *Result) string {
 	return line
 }
 
+// selectionLine states the period in the words of the -since and -until
+// help: "reports whose date range ends after SINCE and starts before UNTIL".
 func selectionLine(r *Result) string {
-	var parts []string
+	var conditions []string
 	if r.Since != nil {
-		parts = append(parts, "since "+r.Since.Format(time.RFC3339))
+		conditions = append(conditions, "ends after "+r.Since.Format(time.RFC3339))
 	}
 	if r.Until != nil {
-		parts = append(parts, "until "+r.Until.Format(time.RFC3339)+" (exclusive)")
+		conditions = append(conditions, "starts before "+r.Until.Format(time.RFC3339))
 	}
-	return "reports whose date range overlaps " + strings.Join(parts, ", ")
+	return "reports whose date range " + strings.Join(conditions, " and ")
 }
 
 func (t *textWriter) failedPolicy(p *Policy) {

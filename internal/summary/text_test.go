@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFormatRate(t *testing.T) {
@@ -51,5 +52,30 @@ func TestTableAlignment(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	if got := oneLine("a\nb\x1b[31mc\u0085d"); got != "a b [31mc d" {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestSelectionLine(t *testing.T) {
+	since := time.Date(2026, 11, 27, 22, 4, 47, 0, time.UTC)
+	until := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name         string
+		since, until *time.Time
+		want         string
+	}{
+		{"since only", &since, nil,
+			"reports whose date range ends after 2026-11-27T22:04:47Z"},
+		{"until only", nil, &until,
+			"reports whose date range starts before 2026-11-29T00:00:00Z"},
+		{"both", &since, &until,
+			"reports whose date range ends after 2026-11-27T22:04:47Z and starts before 2026-11-29T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := selectionLine(&Result{Since: tt.since, Until: tt.until})
+			if got != tt.want {
+				t.Errorf("selectionLine = %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
