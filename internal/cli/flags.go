@@ -46,7 +46,10 @@ func InvalidFlags(program string, err error) error {
 
 // ParseFlags parses args into fs with the priority flags, then environment
 // variables named EnvVar(envPrefix, flag name), then the file named by the
-// -config flag if fs defines one. See ParseFlagSources for the errors.
+// -config flag if fs defines one. Flags may come before or after the
+// operands, "--" ends the flags, and a lone "-" is an operand. fs.Args
+// returns the operands in their order in args. See ParseFlagSources for
+// the errors.
 func ParseFlags(fs *flag.FlagSet, args []string, envPrefix string) error {
 	return ParseFlagsEnv(fs, args, func(flagName string) string { return EnvVar(envPrefix, flagName) })
 }
@@ -110,6 +113,8 @@ func parseSources(fs *flag.FlagSet, args []string, envName func(string) string, 
 
 // parseArgs runs fs.Parse with the flag package's own messages and usage
 // switched off, because ParseFlagSources reports the error in one line.
+// Flags may come before or after the operands, as with GNU getopt's
+// default ordering, and fs.Args returns the operands in their order in args.
 func parseArgs(fs *flag.FlagSet, args []string, checker *valueChecker) error {
 	output, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard)
@@ -119,14 +124,61 @@ func parseArgs(fs *flag.FlagSet, args []string, checker *valueChecker) error {
 		fs.Usage = usage
 	}()
 
-	err := fs.Parse(args)
+	flags, operands := splitArgs(fs, args)
+	err := fs.Parse(flags)
 	if err != nil && checker.lastErr != nil {
 		// Parse stops at the first error, so this one came from a Set.
 		// The flag package's wording ("invalid value ... for flag -x:
 		// parse error") would hide the expected form.
 		return checker.lastErr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+
+	// The flag package has no setter for the operands, but Parse stops
+	// after a leading "--" and keeps the rest for fs.Args unread.
+	return fs.Parse(append([]string{"--"}, operands...))
+}
+
+// splitArgs separates the flags in args, each with its value, from the
+// operands, keeping the order of both. "--" ends the flags and is dropped,
+// and a lone "-" (standard input) is an operand. A flag takes the next
+// argument as its value by the rule of flag.FlagSet.Parse: when fs defines
+// it, it is not boolean and it has no "=value". An undefined flag or one
+// of bad syntax ("---x") goes with the flags, so that Parse reports it.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, operands []string) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return flags, append(operands, args[i+1:]...)
+		case len(arg) < 2 || arg[0] != '-':
+			operands = append(operands, arg)
+		default:
+			flags = append(flags, arg)
+			if takesNextArg(fs, arg) && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	return flags, operands
+}
+
+// takesNextArg reports whether arg, "-name" or "--name", is a flag of fs
+// that reads its value from the next argument.
+func takesNextArg(fs *flag.FlagSet, arg string) bool {
+	name := strings.TrimPrefix(arg[1:], "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	boolFlag, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !boolFlag.IsBoolFlag()
 }
 
 func printUsage(fs *flag.FlagSet) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,6 +129,14 @@ func TestParseFlagSourcesErrors(t *testing.T) {
 			nil, "-config " + badValue + ` line 2: invalid value "5" for -lock-timeout: want a duration`},
 		{"config missing", []string{"-config", missing},
 			nil, "-config: open " + missing + ": no such file or directory"},
+		{"value missing at end", []string{"a.jsonl", "-rejects"},
+			nil, "flag needs an argument: -rejects"},
+		{"unknown flag after operand", []string{"a.jsonl", "-nope"},
+			nil, "flag provided but not defined: -nope"},
+		{"invalid value after operand", []string{"a.jsonl", "-lock-timeout", "5"},
+			nil, `invalid value "5" for -lock-timeout: want a duration`},
+		{"bad syntax after operand", []string{"a.jsonl", "---v"},
+			nil, "bad flag syntax: ---v"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,6 +190,123 @@ func TestParseFlagsHelp(t *testing.T) {
 	}
 	if !strings.Contains(usage, "env TLSRPT_TEST_REJECTS, no default") {
 		t.Errorf("-h output lacks the variable of -rejects:\n%s", usage)
+	}
+}
+
+func TestParseFlagsInterspersed(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		operands []string
+		store    string
+		rejects  string
+		verbose  bool
+		sources  map[string]Source
+	}{
+		{"flags after operand", []string{"a.jsonl", "-store", "s.jsonl", "-v"},
+			[]string{"a.jsonl"}, "s.jsonl", "", true, map[string]Source{"store": FromFlag, "v": FromFlag}},
+		{"equals form between operands", []string{"a.jsonl", "-store=s.jsonl", "b.jsonl"},
+			[]string{"a.jsonl", "b.jsonl"}, "s.jsonl", "", false, map[string]Source{"store": FromFlag}},
+		{"mixed order", []string{"a.jsonl", "-v", "b.jsonl", "-rejects", "r.mbox", "c.jsonl", "-store", "s.jsonl"},
+			[]string{"a.jsonl", "b.jsonl", "c.jsonl"}, "s.jsonl", "r.mbox", true,
+			map[string]Source{"store": FromFlag, "rejects": FromFlag, "v": FromFlag}},
+		{"two minus signs", []string{"a.jsonl", "--store", "s.jsonl", "--v"},
+			[]string{"a.jsonl"}, "s.jsonl", "", true, map[string]Source{"store": FromFlag, "v": FromFlag}},
+		{"bool set to false", []string{"a.jsonl", "-v=false"},
+			[]string{"a.jsonl"}, "default.jsonl", "", false, map[string]Source{"v": FromFlag}},
+		{"bool takes no value", []string{"-v", "false"},
+			[]string{"false"}, "default.jsonl", "", true, map[string]Source{"v": FromFlag}},
+		{"double dash ends flags", []string{"-v", "--", "-store", "s.jsonl", "--", "-h"},
+			[]string{"-store", "s.jsonl", "--", "-h"}, "default.jsonl", "", true, map[string]Source{"v": FromFlag}},
+		{"double dash after operand", []string{"a.jsonl", "--", "-v"},
+			[]string{"a.jsonl", "-v"}, "default.jsonl", "", false, map[string]Source{}},
+		{"lone dash", []string{"-", "-v", "b.jsonl"},
+			[]string{"-", "b.jsonl"}, "default.jsonl", "", true, map[string]Source{"v": FromFlag}},
+		{"value that starts with a dash", []string{"a.jsonl", "-rejects", "-v"},
+			[]string{"a.jsonl"}, "default.jsonl", "-v", false, map[string]Source{"rejects": FromFlag}},
+		{"double dash as value", []string{"-store", "--", "a.jsonl", "-v"},
+			[]string{"a.jsonl"}, "--", "", true, map[string]Source{"store": FromFlag, "v": FromFlag}},
+		{"flags only", []string{"-v"},
+			nil, "default.jsonl", "", true, map[string]Source{"v": FromFlag}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newTestFlags()
+			args := slices.Clone(tt.args)
+			sources, err := ParseFlagSources(f.fs, args, testEnvName, func(string) string { return "" })
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			if got := f.fs.Args(); !slices.Equal(got, tt.operands) {
+				t.Errorf("operands %q, want %q", got, tt.operands)
+			}
+			if f.store != tt.store {
+				t.Errorf("store = %q, want %q", f.store, tt.store)
+			}
+			if f.rejects != tt.rejects {
+				t.Errorf("rejects = %q, want %q", f.rejects, tt.rejects)
+			}
+			if f.verbose != tt.verbose {
+				t.Errorf("v = %v, want %v", f.verbose, tt.verbose)
+			}
+			if !maps.Equal(sources, tt.sources) {
+				t.Errorf("sources = %v, want %v", sources, tt.sources)
+			}
+			if !slices.Equal(args, tt.args) {
+				t.Errorf("parsing changed the caller's args to %q", args)
+			}
+		})
+	}
+}
+
+// TestParseFlagSourcesAfterOperands repeats the precedence test with every
+// flag after the operands.
+func TestParseFlagSourcesAfterOperands(t *testing.T) {
+	config := writeConfig(t, "store config.jsonl\nrejects config.rejects\nlock-timeout 1m\nmax-depth 3\n")
+	env := map[string]string{
+		"TLSRPT_STORE":        "env.jsonl",
+		"TLSRPT_TEST_REJECTS": "env.rejects",
+	}
+	f := newTestFlags()
+	args := []string{"a.jsonl", "-", "-config", config, "b.jsonl", "-store", "flag.jsonl", "-max-depth=5"}
+	sources, err := ParseFlagSources(f.fs, args, testEnvName, func(name string) string { return env[name] })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if f.store != "flag.jsonl" {
+		t.Errorf("store = %q, want the flag's value", f.store)
+	}
+	if f.depth != 5 {
+		t.Errorf("max-depth = %d, want the flag's 5", f.depth)
+	}
+	if f.rejects != "env.rejects" {
+		t.Errorf("rejects = %q, want the value of TLSRPT_TEST_REJECTS", f.rejects)
+	}
+	if f.timeout != time.Minute {
+		t.Errorf("lock-timeout = %v, want the config file's 1m", f.timeout)
+	}
+	want := map[string]Source{"config": FromFlag, "store": FromFlag, "max-depth": FromFlag, "rejects": FromEnv, "lock-timeout": FromConfig}
+	if !maps.Equal(sources, want) {
+		t.Errorf("sources = %v, want %v", sources, want)
+	}
+	if got, want := f.fs.Args(), []string{"a.jsonl", "-", "b.jsonl"}; !slices.Equal(got, want) {
+		t.Errorf("operands %q, want %q", got, want)
+	}
+}
+
+func TestParseFlagsHelpAfterOperand(t *testing.T) {
+	f := newTestFlags()
+	var output bytes.Buffer
+	f.fs.SetOutput(&output)
+	err := ParseFlagsEnv(f.fs, []string{"a.jsonl", "-h"}, testEnvName)
+
+	if !errors.Is(err, flag.ErrHelp) || Code(err) != ExitOK {
+		t.Errorf("error %v with exit code %d, want flag.ErrHelp with 0", err, Code(err))
+	}
+	if !strings.Contains(output.String(), "-lock-timeout") {
+		t.Errorf("-h after an operand did not print the usage:\n%s", output.String())
 	}
 }
 
