@@ -125,6 +125,21 @@ func TestGoldenCorpus(t *testing.T) {
 	}
 }
 
+// TestGoldenNoPolicies summarises a report with an sts policy and one
+// with an empty policies array: the header, REPORTERS and PER DAY must
+// all count two reports.
+func TestGoldenNoPolicies(t *testing.T) {
+	withPolicy := dailyReport("Google Inc.", "2026-05-16", "23:59:59", "example.com", 10, 0)
+	noPolicies := `{"organization-name":"Google Inc.","date-range":{"start-datetime":"2026-05-17T00:00:00Z","end-datetime":"2026-05-17T23:59:59Z"},` +
+		`"contact-info":"smtp-tls-reporting@google.com","report-id":"2026-05-17T00:00:00Z_example.com","policies":[]}` + "\n"
+
+	stdout, stderr, code := runCommand(t, []string{"-v", "-"}, withPolicy+noPolicies, nil, false)
+	if code != cli.ExitOK {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, cli.ExitOK, stderr)
+	}
+	compareGolden(t, filepath.Join("testdata", "no-policies.txt"), stdout)
+}
+
 func compareGolden(t *testing.T, path, got string) {
 	t.Helper()
 	if *update {

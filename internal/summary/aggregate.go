@@ -102,6 +102,15 @@ func (s *Summary) add(e entry) bool {
 	s.firstDay = minDay(s.firstDay, first)
 	s.lastDay = maxDay(s.lastDay, last)
 
+	// A report without policies has no sessions, but it still counts for
+	// its reporter and day under the policy type "", so that those totals
+	// cover every report added.
+	if len(e.policies) == 0 {
+		s.counts(s.byReporter, typedKey{e.organization, ""}).Reports++
+		s.counts(s.byDay, typedKey{first, ""}).Reports++
+		return true
+	}
+
 	// A report counts once per policy type for the reporter and day
 	// totals, however many domains of that type it covers.
 	seenTypes := make(map[string]bool, 2)
