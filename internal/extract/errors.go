@@ -11,6 +11,11 @@ import (
 // in the same mailbox. It is counted and skipped, not an error.
 var ErrNoReport = errors.New("message carries no report")
 
+// ErrReportMissing marks a message with a TLS-Report-Domain header, which
+// RFC 8460 section 5.3 requires in report mails, that carries no report.
+var ErrReportMissing = errors.New("the message has a TLS-Report-Domain header but no report attachment " +
+	"(application/tlsrpt+gzip or a part named .json, .json.gz or .zip)")
+
 // ErrUnrecognized is returned for an input in none of the formats that
 // tlsrpt-extract reads.
 var ErrUnrecognized = errors.New("unrecognized input: expected an mbox, an RFC 5322 message, " +

@@ -153,6 +153,12 @@ func processMessage(res *Result, data []byte, opts Options) {
 	}
 
 	if len(res.Reports) == 0 && len(res.Errors) == 0 {
+		if msg.ReportDomain != "" {
+			// RFC 8460 section 5.3 requires the header in report mails,
+			// so a mail with it and without a report lost its report.
+			fail("", ErrReportMissing)
+			return
+		}
 		res.Skipped = true
 	}
 }
@@ -235,13 +241,7 @@ func claimsReport(part mailmsg.Part) bool {
 	if _, ok := mediaTypeKinds[part.ContentType]; ok && part.ContentType != "" {
 		return true
 	}
-	name := strings.ToLower(part.Filename)
-	for _, ext := range []string{".json", ".gz", ".zip"} {
-		if strings.HasSuffix(name, ext) {
-			return true
-		}
-	}
-	return false
+	return mailmsg.NamesReport(part.Filename)
 }
 
 // mediaTypeWarning returns a warning when the part's media type is not

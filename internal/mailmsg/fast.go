@@ -279,8 +279,8 @@ func splitMultipart(body []byte, boundary string) ([][]byte, bool) {
 	return nil, false // no closing boundary: go-message records a note
 }
 
-// fastLeaf decodes one raw part. keep is false for a text part, which is
-// never a report.
+// fastLeaf decodes one raw part. keep is false for a text part that is
+// not named like a report file.
 func fastLeaf(raw []byte, path string, opts Options) (Part, bool, bool) {
 	header, body, ok := splitHeader(raw)
 	if !ok {
@@ -299,21 +299,22 @@ func fastLeaf(raw []byte, path string, opts Options) (Part, bool, bool) {
 	default:
 		return Part{}, false, false // go-message records a note
 	}
+	filename, ok := fastFilename(header, params)
+	if !ok {
+		return Part{}, false, false
+	}
 	if strings.HasPrefix(mediaType, "text/") {
 		charset, hasCharset := params["charset"]
 		charset = strings.ToLower(charset)
 		if hasCharset && charset != "utf-8" && charset != "us-ascii" {
 			return Part{}, false, false // go-message may convert or note it
 		}
-		return Part{}, false, true
+		if !NamesReport(filename) {
+			return Part{}, false, true
+		}
 	}
 
-	part := Part{Path: path, ContentType: mediaType}
-	if filename, ok := fastFilename(header, params); ok {
-		part.Filename = filename
-	} else {
-		return Part{}, false, false
-	}
+	part := Part{Path: path, ContentType: mediaType, Filename: filename}
 
 	data, ok := decodeBody(body, encoding)
 	if !ok || int64(len(data)) > opts.MaxPartSize {

@@ -38,7 +38,8 @@ type Message struct {
 	Notes        []Note // tolerated deviations from the MIME standards
 }
 
-// Part is one leaf part that is not text/*.
+// Part is one leaf part that is not text/*, or a text/* part whose file
+// name is that of a report (see NamesReport).
 type Part struct {
 	Path        string // MIME part path, "1", "2.1", as IMAP numbers parts
 	ContentType string // media type in lower case, "" when the part has none
@@ -150,9 +151,10 @@ func (w *walker) entity(e *message.Entity, newErr error, path string, depth int)
 		w.multipart(e, path, depth)
 	case mediaType == "message/rfc822" || mediaType == "message/global":
 		w.forwarded(e, path, depth)
-	case strings.HasPrefix(mediaType, "text/"):
+	case strings.HasPrefix(mediaType, "text/") && !NamesReport(filename(e.Header)):
 		// RFC 8460 section 5.3: the report is an attachment, never the
-		// human-readable text part.
+		// human-readable text part. A text part named like a report file
+		// is an attachment that a sender or a client labelled as text.
 	default:
 		if path == "" {
 			path = "1" // the body of a message that is not multipart
@@ -230,6 +232,18 @@ func transferEncoding(h message.Header) string {
 		return strings.ToLower(enc)
 	}
 	return "7bit"
+}
+
+// NamesReport reports whether a file name ends like that of a report
+// attachment: .json, .gz (.json.gz included) or .zip, in any case.
+func NamesReport(name string) bool {
+	name = strings.ToLower(name)
+	for _, ext := range []string{".json", ".gz", ".zip"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // filename returns the attachment name from Content-Disposition or else
