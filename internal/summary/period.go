@@ -71,6 +71,8 @@ var ErrInvalidBound = errors.New("want a date (YYYY-MM-DD), an RFC 3339 time or 
 //   - an RFC 3339 time is that instant;
 //   - a duration ("7d", "36h", "90m", "1d12h") is that long before now;
 //     "d" is 24 hours.
+//
+// The bound is returned in UTC and in whole seconds (see wholeSecond).
 func ParseBound(value string, now time.Time, isUntil bool) (time.Time, error) {
 	value = strings.TrimSpace(value)
 	if day, err := time.ParseInLocation(time.DateOnly, value, time.UTC); err == nil {
@@ -80,11 +82,22 @@ func ParseBound(value string, now time.Time, isUntil bool) (time.Time, error) {
 		return day, nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, value); err == nil {
-		return t.UTC(), nil
+		return wholeSecond(t.UTC(), isUntil), nil
 	}
 	d, err := cli.ParseDuration(value)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("invalid value %q: %w", value, ErrInvalidBound)
 	}
-	return now.UTC().Add(-d), nil
+	return wholeSecond(now.UTC().Add(-d), isUntil), nil
+}
+
+// wholeSecond rounds a bound outward to a whole second: -since down and
+// -until up. Reports usually give their date range in whole seconds, and
+// for those the period selects the same reports as the exact bound.
+func wholeSecond(t time.Time, isUntil bool) time.Time {
+	whole := t.Truncate(time.Second)
+	if isUntil && whole.Before(t) {
+		whole = whole.Add(time.Second)
+	}
+	return whole
 }

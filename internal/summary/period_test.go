@@ -34,6 +34,8 @@ func TestParseBound(t *testing.T) {
 		{"1d12h", false, "2024-09-18T18:30:00Z"},
 		{"90m", false, "2024-09-20T05:00:00Z"},
 		{" 2d ", false, "2024-09-18T06:30:00Z"},
+		{"2024-09-15T12:00:00.25Z", false, "2024-09-15T12:00:00Z"}, // a fraction is rounded outward
+		{"2024-09-15T12:00:00.25Z", true, "2024-09-15T12:00:01Z"},
 	}
 	for _, tt := range tests {
 		got, err := ParseBound(tt.value, now, tt.isUntil)
@@ -43,6 +45,31 @@ func TestParseBound(t *testing.T) {
 		}
 		if want := mustTime(t, tt.want); !got.Equal(want) {
 			t.Errorf("ParseBound(%q, until=%v) = %s, want %s", tt.value, tt.isUntil, got.Format(time.RFC3339), tt.want)
+		}
+	}
+}
+
+// TestParseBoundWholeSeconds reads durations against a clock with a
+// fraction of a second, as time.Now has.
+func TestParseBoundWholeSeconds(t *testing.T) {
+	now := time.Date(2026, 11, 28, 22, 4, 47, 103667386, time.UTC)
+	tests := []struct {
+		value   string
+		isUntil bool
+		want    string
+	}{
+		{"24h", false, "2026-11-27T22:04:47Z"},
+		{"24h", true, "2026-11-27T22:04:48Z"},
+		{"7d", false, "2026-11-21T22:04:47Z"},
+	}
+	for _, tt := range tests {
+		got, err := ParseBound(tt.value, now, tt.isUntil)
+		if err != nil {
+			t.Errorf("ParseBound(%q, until=%v): %v", tt.value, tt.isUntil, err)
+			continue
+		}
+		if text := got.Format(time.RFC3339Nano); text != tt.want {
+			t.Errorf("ParseBound(%q, until=%v) = %s, want %s", tt.value, tt.isUntil, text, tt.want)
 		}
 	}
 }
