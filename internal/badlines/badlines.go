@@ -65,7 +65,7 @@ func (r *Reporter) Close() {
 		r.unlogged = 0
 	}
 	if r.kind != "" {
-		r.log.Error(fmt.Sprintf("%s looks like %s, not one report per line: pipe it through tlsrpt-extract first", r.input, r.kind))
+		r.log.Error(fmt.Sprintf("%s looks like %s, not one report per line: pipe it through tlsrpt-extract first", r.input, r.kind), r.attrs...)
 		r.kind = ""
 	}
 }
