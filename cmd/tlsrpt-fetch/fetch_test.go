@@ -324,6 +324,9 @@ func TestTooLargeSkipped(t *testing.T) {
 	if !strings.Contains(res.stderr, "uid=1") {
 		t.Errorf("stderr does not name UID 1:\n%s", res.stderr)
 	}
+	if !strings.Contains(res.stderr, "raise -max-size and fetch them once with -since") {
+		t.Errorf("stderr does not say how to fetch the skipped message:\n%s", res.stderr)
+	}
 }
 
 func TestVerbose(t *testing.T) {
@@ -380,6 +383,7 @@ func TestConnectionErrors(t *testing.T) {
 	closed := startMem(t, imaptest.MemOptions{})
 	closedPort := strconv.Itoa(closed.TLSPort)
 	closed.Close()
+	unavailable := startMem(t, imaptest.MemOptions{LoginUnavailable: true})
 
 	for _, tc := range []struct {
 		name     string
@@ -414,7 +418,14 @@ func TestConnectionErrors(t *testing.T) {
 			args:     accountArgs(t, s),
 			env:      map[string]string{"IMAP_PASS": "wrong"},
 			wantCode: cli.ExitFailure,
-			want:     []string{"login to 127.0.0.1:", `as "reports"`, "check -user and -pass"},
+			want:     []string{"login to 127.0.0.1:", `as "reports"`, "check -user and the password", "IMAP_PASS_FILE"},
+		},
+		{
+			name:     "server cannot check credentials",
+			args:     accountArgs(t, unavailable),
+			env:      accountEnv(unavailable),
+			wantCode: cli.ExitTempFail,
+			want:     []string{"login to 127.0.0.1:", "UNAVAILABLE", "try again later"},
 		},
 		{
 			name:     "missing mailbox",

@@ -94,9 +94,9 @@ fetched with BODY.PEEK[], so nothing in the mailbox changes unless
 			{Code: cli.ExitFailure, Meaning: "TLS, login, mailbox, state file or output failure"},
 			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
 			{Code: cli.ExitDataErr, Meaning: "some messages were skipped as too large; the rest was written"},
-			{Code: cli.ExitTempFail, Meaning: "the connection failed or broke, some messages did not come " +
-				"back from the server, or another run holds the state lock; what was " +
-				"fetched was written, and -state covers only that"},
+			{Code: cli.ExitTempFail, Meaning: "the connection failed or broke, the server could not check " +
+				"credentials for now, some messages did not come back from the server, or another run " +
+				"holds the state lock; what was fetched was written, and -state covers only that"},
 		},
 	})
 }

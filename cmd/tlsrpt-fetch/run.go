@@ -68,7 +68,7 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	sess, err := fetch.Open(ctx, opts)
 	if err != nil {
-		if errors.Is(err, fetch.ErrConnect) || errors.Is(err, fetch.ErrDropped) {
+		if errors.Is(err, fetch.ErrConnect) || errors.Is(err, fetch.ErrDropped) || errors.Is(err, fetch.ErrUnavailable) {
 			return cli.Exit(cli.ExitTempFail, err)
 		}
 		return cli.Exit(cli.ExitFailure, err)
@@ -161,7 +161,8 @@ func (h *handOff) run(ctx context.Context, query fetch.Query) error {
 	case len(result.Missing) > 0:
 		return cli.Exit(cli.ExitTempFail, fmt.Errorf("UIDs %s did not come back from the server; run again later", imap.UIDSetNum(result.Missing...)))
 	case len(result.TooLarge) > 0:
-		return cli.Exit(cli.ExitDataErr, fmt.Errorf("UIDs %s exceed -max-size %d and were skipped", imap.UIDSetNum(result.TooLarge...), h.cfg.maxSize))
+		return cli.Exit(cli.ExitDataErr, fmt.Errorf("UIDs %s exceed -max-size %d and were skipped; they stay in the mailbox, "+
+			"so raise -max-size and fetch them once with -since and without -state", imap.UIDSetNum(result.TooLarge...), h.cfg.maxSize))
 	}
 	return nil
 }

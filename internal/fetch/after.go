@@ -30,7 +30,8 @@ func (s *Session) MarkSeen(ctx context.Context, uids imap.UIDSet) error {
 // only marked \Deleted, with a warning.
 func (s *Session) Move(ctx context.Context, uids imap.UIDSet, dest string) error {
 	caps := s.client.Caps()
-	hint := fmt.Sprintf("check that the mailbox %q exists (create it once) and that %q is not read-only", dest, s.opts.Mailbox)
+	hint := fmt.Sprintf("check that the mailbox %q exists (create it once), that it separates levels as the server does "+
+		"(Dovecot with Maildir uses \".\", as in Reports.Done), and that %q is not read-only", dest, s.opts.Mailbox)
 	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
 		return eachChunk(ctx, uids, func(chunk imap.UIDSet) error {
 			if _, err := s.client.Move(chunk, dest).Wait(); err != nil {

@@ -71,12 +71,15 @@ type Options struct {
 	Logger *slog.Logger // nil discards
 }
 
-// ErrConnect, ErrTLS and ErrLogin classify the errors of Open, so the
-// command can pick an exit code.
+// ErrConnect, ErrTLS, ErrLogin and ErrUnavailable classify the errors of
+// Open, so the command can pick an exit code.
 var (
 	ErrConnect = errors.New("connection failed")
 	ErrTLS     = errors.New("TLS failed")
 	ErrLogin   = errors.New("login failed")
+	// ErrUnavailable wraps a login that the server refused for a reason
+	// of its own, such as a password database it cannot read now.
+	ErrUnavailable = errors.New("server unavailable")
 	// ErrDropped wraps an error of a connection that broke after login.
 	ErrDropped = errors.New("connection lost")
 )
@@ -244,8 +247,16 @@ func (s *Session) login() error {
 	} else {
 		err = s.client.Login(s.opts.User, s.opts.Password).Wait()
 	}
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) && imapErr.Code == imap.ResponseCodeUnavailable {
+		// RFC 5530 section 3: UNAVAILABLE is a temporary failure of the
+		// server, not wrong credentials.
+		return fmt.Errorf("%w: login to %s as %q: %w; the server cannot check credentials now, try again later",
+			ErrUnavailable, s.addr, s.opts.User, wrapResponse(err))
+	}
 	if err != nil {
-		return fmt.Errorf("%w: login to %s as %q: %w; check -user and -pass, -pass-file or IMAP_PASS", ErrLogin, s.addr, s.opts.User, wrapResponse(err))
+		return fmt.Errorf("%w: login to %s as %q: %w; check -user and the password (-pass, -pass-file, IMAP_PASS or IMAP_PASS_FILE)",
+			ErrLogin, s.addr, s.opts.User, wrapResponse(err))
 	}
 	return nil
 }

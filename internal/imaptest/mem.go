@@ -44,6 +44,10 @@ type MemOptions struct {
 	// expunged or one they fail to read. Later FETCHes return them.
 	OmitOnce []imap.UID
 
+	// LoginUnavailable makes LOGIN fail with NO [UNAVAILABLE], the RFC
+	// 5530 code of a server that cannot check credentials for now.
+	LoginUnavailable bool
+
 	// Logger receives the server's error messages; nil discards them.
 	Logger *log.Logger
 }
@@ -210,6 +214,13 @@ type memSession struct {
 	opts    *MemOptions
 	conn    *imapserver.Conn
 	counter *bodyCounter
+}
+
+func (s *memSession) Login(username, password string) error {
+	if s.opts.LoginUnavailable {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Temporary authentication failure"}
+	}
+	return s.Session.Login(username, password)
 }
 
 func (s *memSession) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
