@@ -117,7 +117,7 @@ func TestReporterLimit(t *testing.T) {
 			want: []string{
 				"test: error: line not stored input=in.txt line=10 err=broken",
 				"test: error: line not stored: 60 more lines like this, not logged one by one input=in.txt",
-				"test: error: in.txt looks like a mail message, not one report per line: pipe it through tlsrpt-extract first",
+				"test: error: in.txt looks like a mail message, not one report per line: pipe it through tlsrpt-extract first input=in.txt",
 			},
 		},
 	}
