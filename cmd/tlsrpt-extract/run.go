@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
@@ -198,7 +199,8 @@ type rejectWriter struct {
 func openRejects(name string) (*rejectWriter, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening -rejects file: %w", err)
+		return nil, fmt.Errorf("opening -rejects file: %w; create its directory (mkdir -p %s) and make the file writable; no input was read",
+			err, filepath.Dir(name))
 	}
 	return &rejectWriter{f: f, w: mbox.NewWriter(f)}, nil
 }

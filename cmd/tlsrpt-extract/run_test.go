@@ -385,3 +385,14 @@ func TestRunRejectsSpillFailure(t *testing.T) {
 		t.Errorf("stderr does not say the message was not kept:\n%s", stderr)
 	}
 }
+
+func TestRunRejectsDirectoryMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	_, stderr, code := runCommand(t, nil, "-rejects", filepath.Join(dir, "rejects.mbox"), filepath.Join(corpus, "mox", "example.eml"))
+	if code != cli.ExitFailure {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "mkdir -p "+dir) {
+		t.Errorf("stderr does not say how to create the directory:\n%s", stderr)
+	}
+}
