@@ -244,6 +244,9 @@ func setConfigLine(fs *flag.FlagSet, sources map[string]Source, name, value stri
 		if isCommandFlag(name) {
 			return nil // a flag of another tlsrpt command
 		}
+		if flagName, _, found := strings.Cut(name, "="); found && (fs.Lookup(flagName) != nil || isCommandFlag(flagName)) {
+			return fmt.Errorf("%q is not a flag of any tlsrpt command; write a line as %q, the name, a space and the value", name, flagName+" VALUE")
+		}
 		return fmt.Errorf("%q is not a flag of any tlsrpt command", name)
 	}
 	if _, set := sources[name]; set {

@@ -106,6 +106,7 @@ func TestConfigSharedByCommands(t *testing.T) {
 func TestParseFlagSourcesErrors(t *testing.T) {
 	typo := writeConfig(t, "store a.jsonl\n\nstroe b.jsonl\n")
 	badValue := writeConfig(t, "# comment\nlock-timeout 5\n")
+	equals := writeConfig(t, "store=/tmp/x.jsonl\n")
 	missing := filepath.Join(t.TempDir(), "missing.conf")
 	tests := []struct {
 		name string
@@ -125,6 +126,8 @@ func TestParseFlagSourcesErrors(t *testing.T) {
 			map[string]string{"TLSRPT_LOCK_TIMEOUT": "soon"}, `environment variable TLSRPT_LOCK_TIMEOUT: invalid value "soon" for -lock-timeout: want a duration`},
 		{"config typo", []string{"-config", typo},
 			nil, "-config " + typo + ` line 3: "stroe" is not a flag of any tlsrpt command`},
+		{"config name=value", []string{"-config", equals},
+			nil, "-config " + equals + ` line 1: "store=/tmp/x.jsonl" is not a flag of any tlsrpt command; write a line as "store VALUE", the name, a space and the value`},
 		{"config value", []string{"-config", badValue},
 			nil, "-config " + badValue + ` line 2: invalid value "5" for -lock-timeout: want a duration`},
 		{"config missing", []string{"-config", missing},
