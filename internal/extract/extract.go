@@ -162,6 +162,9 @@ func Run(ctx context.Context, opts Options, inputs []string, stdin io.Reader, ha
 			for j := range jobs {
 				j.results = make([]*Result, len(j.units))
 				for i, u := range j.units {
+					// Drop the job's reference, so that a large message
+					// can be collected while its reports are parsed.
+					j.units[i] = unit{}
 					j.results[i] = process(u, opts)
 				}
 				j.units = nil // the messages are garbage now unless a Result keeps them

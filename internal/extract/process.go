@@ -97,7 +97,12 @@ func processMessage(res *Result, data []byte, opts Options) {
 	}
 
 	carrier := carrierWarnings(msg.Notes)
-	for _, part := range msg.Parts {
+	for i := range msg.Parts {
+		// Only this iteration keeps the part's bytes, so that a large
+		// part, which may share the message's buffer, can be collected
+		// once its reports are parsed into their own copy.
+		part := msg.Parts[i]
+		msg.Parts[i].Data = nil
 		kind := payload.Sniff(part.Data)
 		if part.Err != nil {
 			if kind != payload.Unknown || claimsReport(part) {
