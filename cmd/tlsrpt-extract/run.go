@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tlsrpt/tlsrpt/internal/cli"
@@ -23,6 +22,7 @@ type config struct {
 	verbose        bool
 	debug          bool
 	rejects        string
+	skipped        string
 	maxMessageSize int64
 	maxReportSize  int64
 	maxDepth       int
@@ -35,6 +35,7 @@ func newFlagSet(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.verbose, "v", false, "log each report found and each message skipped for carrying no report")
 	fs.BoolVar(&cfg.debug, "debug", false, "log the parsed detail of every message and report (implies -v)")
 	fs.StringVar(&cfg.rejects, "rejects", "", "append every message that gave an error to this mbox `file`")
+	fs.StringVar(&cfg.skipped, "skipped", "", "append every message that carries no report, such as a cron mail, to this mbox `file`")
 	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", extract.DefaultMaxMessageSize, "maximum size in `bytes` of one message or one non-mbox input")
 	fs.Int64Var(&cfg.maxReportSize, "max-report-size", extract.DefaultMaxReportSize, "maximum decompressed size in `bytes` of the reports of one message or file together")
 	fs.IntVar(&cfg.maxDepth, "max-depth", extract.DefaultMaxDepth, "maximum MIME nesting `depth`, forwarded messages included")
@@ -58,7 +59,7 @@ JSON or a zip archive of .json reports. A directory is read as a Maildir
 		EnvName: envName,
 		ExitCodes: []cli.ExitCode{
 			{Code: cli.ExitOK, Meaning: "every input was read (messages without a report are skipped and counted)"},
-			{Code: cli.ExitFailure, Meaning: "reading an input, or writing the output or the -rejects file, failed"},
+			{Code: cli.ExitFailure, Meaning: "reading an input, or writing the output, the -rejects or the -skipped file, failed"},
 			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
 			{Code: cli.ExitDataErr, Meaning: "some input could not be used; every report found was written"},
 		},
@@ -81,10 +82,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		inputs = []string{"-"}
 	}
 
-	var rejects *rejectWriter
+	var rejects, skipped *rejectWriter
 	if cfg.rejects != "" {
 		var err error
-		if rejects, err = openRejects(cfg.rejects); err != nil {
+		if rejects, err = openRejects("-rejects", cfg.rejects); err != nil {
+			return cli.Exit(cli.ExitFailure, err)
+		}
+	}
+	if cfg.skipped != "" {
+		var err error
+		if skipped, err = openRejects("-skipped", cfg.skipped); err != nil {
+			if rejects != nil {
+				rejects.close()
+			}
 			return cli.Exit(cli.ExitFailure, err)
 		}
 	}
@@ -97,7 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		MaxDepth:       cfg.maxDepth,
 		Workers:        cfg.workers,
 		Encode:         true,
-		KeepRaw:        rejects != nil,
+		KeepRaw:        rejects != nil || skipped != nil,
 	}
 	err := extract.Run(ctx, opts, inputs, stdin, func(res *extract.Result) error {
 		st.count(res)
@@ -113,6 +123,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if res.Skipped {
 			log.Info("skipped a message that carries no report", "input", res.Input, "message", res.Message,
 				"message-id", res.MessageID, "subject", res.Subject)
+			if skipped != nil && res.Raw != nil {
+				if err := skipped.write(res); err != nil {
+					return err
+				}
+			}
 		}
 		if len(res.Errors) > 0 && rejects != nil && res.Message > 0 && res.Raw == nil && res.Spilled == nil {
 			// A message over the size limit that could not be copied:
@@ -135,8 +150,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if flushErr := out.Flush(); err == nil && flushErr != nil {
 		err = fmt.Errorf("writing output: %w", flushErr)
 	}
-	if rejects != nil {
-		if closeErr := rejects.close(); err == nil && closeErr != nil {
+	for _, w := range []*rejectWriter{rejects, skipped} {
+		if w == nil {
+			continue
+		}
+		if closeErr := w.close(); err == nil && closeErr != nil {
 			err = closeErr
 		}
 	}
@@ -189,20 +207,20 @@ func logReport(log *slog.Logger, res *extract.Result, r *report.Report) {
 	}
 }
 
-// rejectWriter appends rejected messages to an mbox file.
+// rejectWriter appends messages to the mbox file of -rejects or -skipped.
 type rejectWriter struct {
+	flag  string // "-rejects" or "-skipped", for errors
 	f     *os.File
 	w     *mbox.Writer
 	count int
 }
 
-func openRejects(name string) (*rejectWriter, error) {
+func openRejects(flagName, name string) (*rejectWriter, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening -rejects file: %w; create its directory (mkdir -p %s) and make the file writable; no input was read",
-			err, filepath.Dir(name))
+		return nil, fmt.Errorf("opening %s file: %w", flagName, cli.ExplainOpenError(program, flagName, name, err, "no input was read"))
 	}
-	return &rejectWriter{f: f, w: mbox.NewWriter(f)}, nil
+	return &rejectWriter{flag: flagName, f: f, w: mbox.NewWriter(f)}, nil
 }
 
 func (rw *rejectWriter) write(res *extract.Result) error {
@@ -213,14 +231,14 @@ func (rw *rejectWriter) write(res *extract.Result) error {
 	var err error
 	if sp := res.Spilled; sp != nil {
 		if _, err := sp.File.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("reading back %s: message %d for -rejects: %w", res.Input, res.Message, err)
+			return fmt.Errorf("reading back %s: message %d for %s: %w", res.Input, res.Message, rw.flag, err)
 		}
 		err = rw.w.WriteMessageFrom(postmark, sp.File, sp.CRLF)
 	} else {
 		err = rw.w.WriteMessage(postmark, res.Raw)
 	}
 	if err != nil {
-		return fmt.Errorf("writing -rejects file %s: %w", rw.f.Name(), err)
+		return fmt.Errorf("writing %s file %s: %w", rw.flag, rw.f.Name(), err)
 	}
 	rw.count++
 	return nil
@@ -232,7 +250,7 @@ func (rw *rejectWriter) close() error {
 		err = closeErr
 	}
 	if err != nil {
-		return fmt.Errorf("writing -rejects file %s: %w", rw.f.Name(), err)
+		return fmt.Errorf("writing %s file %s: %w", rw.flag, rw.f.Name(), err)
 	}
 	return nil
 }

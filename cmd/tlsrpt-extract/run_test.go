@@ -396,3 +396,39 @@ func TestRunRejectsDirectoryMissing(t *testing.T) {
 		t.Errorf("stderr does not say how to create the directory:\n%s", stderr)
 	}
 }
+
+func TestRunSkipped(t *testing.T) {
+	report, err := os.ReadFile(filepath.Join(corpus, "mox", "example.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cron, err := os.ReadFile(filepath.Join(corpus, "tlsrpt-rs", "empty.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cronPostmark = "From root@host.example Mon Mar  2 01:02:03 2026"
+	var in, want bytes.Buffer
+	w := mbox.NewWriter(&in)
+	w.WriteMessage("From noreply@google.com Fri Sep 16 01:00:00 2022", report)
+	w.WriteMessage(cronPostmark, cron)
+	w.Flush()
+	w = mbox.NewWriter(&want)
+	w.WriteMessage(cronPostmark, cron)
+	w.Flush()
+
+	skipped := filepath.Join(t.TempDir(), "skipped.mbox")
+	stdout, stderr, code := runCommand(t, &in, "-skipped", skipped)
+	if code != cli.ExitOK {
+		t.Errorf("exit code %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if n := len(parseLines(t, stdout)); n != 1 {
+		t.Errorf("%d reports written, want 1", n)
+	}
+	got, err := os.ReadFile(skipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("skipped mbox holds\n%s\nwant only the cron mail\n%s", got, want.Bytes())
+	}
+}

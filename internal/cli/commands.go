@@ -7,7 +7,7 @@ import "slices"
 // it, so one file can serve all four, while a misspelt name is still an
 // error. Each command's tests compare its entry with its flag set.
 var commandFlags = map[string][]string{
-	"tlsrpt-extract": {"config", "debug", "max-depth", "max-message-size", "max-report-size", "rejects", "v", "workers"},
+	"tlsrpt-extract": {"config", "debug", "max-depth", "max-message-size", "max-report-size", "rejects", "skipped", "v", "workers"},
 	"tlsrpt-fetch": {"batch", "ca-file", "config", "debug", "debug-imap", "filter", "mailbox", "mark-seen",
 		"max-size", "move-to", "pass", "pass-file", "port", "server", "since", "state", "timeout", "tls", "user", "v"},
 	"tlsrpt-ingest":  {"config", "debug", "lock-timeout", "n", "rejects", "store", "v"},

@@ -140,3 +140,39 @@ func TestDeliveryFailureRetried(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliveryAliasKeepsOtherMail(t *testing.T) {
+	cron, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "corpus", "tlsrpt-rs", "empty.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	home := t.TempDir()
+	var aliases deliveryRecipe
+	for _, r := range deliveryRecipes {
+		if r.name == "aliases" {
+			aliases = r
+		}
+	}
+	cmd, dir := aliases.setup(t, home)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out := deliver(t, cmd, home, cron)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0; output:\n%s", code, out)
+	}
+
+	f, err := os.Open(filepath.Join(dir, "other.mbox"))
+	if err != nil {
+		t.Fatalf("the mail without a report was not kept: %v", err)
+	}
+	defer f.Close()
+	msg, err := mbox.NewReader(f, 0).Next()
+	if err != nil {
+		t.Fatalf("reading other.mbox: %v", err)
+	}
+	if !bytes.Equal(msg.Data, cron) {
+		t.Errorf("other.mbox holds another message than the one delivered")
+	}
+}

@@ -10,9 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tlsrpt/tlsrpt/internal/cli"
 	"github.com/tlsrpt/tlsrpt/internal/imaptest"
 	"github.com/tlsrpt/tlsrpt/internal/report"
 )
@@ -225,8 +227,8 @@ func TestHourlyRetriesAfterStoreFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut, code := runJob(t, hourly, env)
-	if code == 0 || code == 1 {
-		t.Errorf("run with a blocked store: exit status %d, want the failure of tlsrpt-ingest\nstderr: %s", code, errOut)
+	if code != cli.ExitTempFail {
+		t.Errorf("run with a blocked store: exit status %d, want tlsrpt-ingest's 75\nstderr: %s", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(varDir, "fetch.state")); err == nil {
 		t.Errorf("run with a blocked store: fetch.state was written, so the next run would skip these mails")
@@ -246,6 +248,20 @@ func TestHourlyRetriesAfterStoreFailure(t *testing.T) {
 	out, errOut, code = runJob(t, hourly, env)
 	if code != 0 || out != "" {
 		t.Errorf("third run: exit status %d and output %q, want 0 and nothing\nstderr: %s", code, out, errOut)
+	}
+
+	// A run that starts while another holds the lock stops at once.
+	lock, err := os.OpenFile(filepath.Join(varDir, "hourly.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runJob(t, hourly, env)
+	if code != cli.ExitTempFail || !strings.Contains(errOut, "another run is still going on") {
+		t.Errorf("run beside another: exit status %d, want 75 and a message\nstderr: %s", code, errOut)
 	}
 }
 
