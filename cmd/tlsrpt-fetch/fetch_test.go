@@ -324,7 +324,7 @@ func TestTooLargeSkipped(t *testing.T) {
 	if !strings.Contains(res.stderr, "uid=1") {
 		t.Errorf("stderr does not name UID 1:\n%s", res.stderr)
 	}
-	if !strings.Contains(res.stderr, "raise -max-size and fetch them once with -since") {
+	if !strings.Contains(res.stderr, "raise -max-size to fetch them") {
 		t.Errorf("stderr does not say how to fetch the skipped message:\n%s", res.stderr)
 	}
 }

@@ -162,7 +162,8 @@ func (h *handOff) run(ctx context.Context, query fetch.Query) error {
 		return cli.Exit(cli.ExitTempFail, fmt.Errorf("UIDs %s did not come back from the server; run again later", imap.UIDSetNum(result.Missing...)))
 	case len(result.TooLarge) > 0:
 		return cli.Exit(cli.ExitDataErr, fmt.Errorf("UIDs %s exceed -max-size %d and were skipped; they stay in the mailbox, "+
-			"so raise -max-size and fetch them once with -since and without -state", imap.UIDSetNum(result.TooLarge...), h.cfg.maxSize))
+			"so raise -max-size to fetch them, and where -state has moved past them, fetch them once with -since and without -state",
+			imap.UIDSetNum(result.TooLarge...), h.cfg.maxSize))
 	}
 	return nil
 }

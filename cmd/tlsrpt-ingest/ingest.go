@@ -198,7 +198,7 @@ func (in *ingester) writeRejects() error {
 	}
 	f, err := os.OpenFile(in.cfg.rejectsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("open rejects file: %w", err)
+		return fmt.Errorf("open rejects file: %w", cli.ExplainOpenError(program, "rejects", in.cfg.rejectsPath, err, "the conflicting reports were not kept"))
 	}
 	_, err = f.Write(in.rejected)
 	if err == nil {
