@@ -8,7 +8,9 @@ import (
 
 // FuzzDecode decodes arbitrary bytes as a report payload. Decode must
 // never panic, and the documents it returns must be JSON and within the
-// size limit together.
+// size limit together. Besides the corpus, testdata/fuzz/FuzzDecode holds
+// a gzip member with trailing CRLF, a zip of .json, .json.gz and other
+// members, and JSON after a byte order mark.
 func FuzzDecode(f *testing.F) {
 	var seeds []string
 	for _, pattern := range []string{
