@@ -237,6 +237,12 @@ func (rw *rejectWriter) write(res *extract.Result) error {
 	} else {
 		err = rw.w.WriteMessage(postmark, res.Raw)
 	}
+	// Flushed at once: the log line that follows reports the message as
+	// kept, and a broken pipe on standard output ends the process without
+	// running close.
+	if err == nil {
+		err = rw.w.Flush()
+	}
 	if err != nil {
 		return fmt.Errorf("writing %s file %s: %w", rw.flag, rw.f.Name(), err)
 	}
@@ -244,8 +250,13 @@ func (rw *rejectWriter) write(res *extract.Result) error {
 	return nil
 }
 
+// close flushes and syncs the file, so that a message a mail filter
+// counts as delivered is on disk, and closes it.
 func (rw *rejectWriter) close() error {
 	err := rw.w.Flush()
+	if err == nil && rw.count > 0 {
+		err = rw.f.Sync()
+	}
 	if closeErr := rw.f.Close(); err == nil {
 		err = closeErr
 	}

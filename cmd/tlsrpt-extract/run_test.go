@@ -255,11 +255,7 @@ func TestBinaryPipe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	bin := filepath.Join(t.TempDir(), "tlsrpt-extract")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCommand(t)
 
 	in, err := os.Open(filepath.Join(quirks, "mboxo-crlf.mbox"))
 	if err != nil {
@@ -430,5 +426,61 @@ func TestRunSkipped(t *testing.T) {
 	}
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("skipped mbox holds\n%s\nwant only the cron mail\n%s", got, want.Bytes())
+	}
+}
+
+// buildCommand builds the command into a temporary directory.
+func buildCommand(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "tlsrpt-extract")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBinaryRejectsBeforeBrokenPipe checks that a message reported as
+// kept in the rejects mbox is there although a closed standard output
+// ends the process with SIGPIPE before it can close its files.
+func TestBinaryRejectsBeforeBrokenPipe(t *testing.T) {
+	bin := buildCommand(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	defer w.Close()
+
+	rejects := filepath.Join(t.TempDir(), "rejects.mbox")
+	cmd := exec.Command(bin, "-rejects", rejects, filepath.Join(quirks, "invalid-json.eml"), corpus)
+	cmd.Stdout = w
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("exit status 0 with a closed standard output; stderr:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "kept in "+rejects) {
+		t.Fatalf("stderr does not say the message was kept:\n%s", stderr.String())
+	}
+
+	want, err := os.ReadFile(filepath.Join(quirks, "invalid-json.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	msg, err := mbox.NewReader(f, 0).Next()
+	if err != nil {
+		t.Fatalf("reading the rejects mbox: %v", err)
+	}
+	if !bytes.Equal(msg.Data, want) {
+		t.Errorf("the rejects mbox holds another message than the one reported as kept")
 	}
 }
