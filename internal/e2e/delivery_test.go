@@ -30,21 +30,28 @@ var deliveryRecipes = []deliveryRecipe{
 		procmail := requireTool(t, "procmail", "procmail")
 		rc := filepath.Join(home, "procmailrc")
 		writeFile(t, rc, localize(recipe(t, "procmailrc"), home))
-		return exec.Command(procmail, "-m", "DEFAULT="+filepath.Join(home, "inbox.mbox"), rc), filepath.Join(home, "tlsrpt")
+		return exec.Command(procmail, "-m", "DEFAULT="+filepath.Join(home, "inbox.mbox"), rc), filepath.Join(home, "var")
 	}},
 	{"maildrop", "", func(t *testing.T, home string) (*exec.Cmd, string) {
 		maildrop := requireTool(t, "maildrop", "maildrop")
 		filter := filepath.Join(home, "mailfilter")
 		writeFile(t, filter, "DEFAULT=\""+filepath.Join(home, "inbox.mbox")+"\"\n"+localize(recipe(t, "mailfilter"), home))
-		return exec.Command(maildrop, filter), filepath.Join(home, "tlsrpt")
+		return exec.Command(maildrop, filter), filepath.Join(home, "var")
 	}},
-	{"aliases", "", func(t *testing.T, home string) (*exec.Cmd, string) {
-		line := strings.TrimSpace(recipe(t, "aliases"))
-		_, target, _ := strings.Cut(line, ":")
-		command := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), `"|`), `"`)
-		// Postfix's local(8) runs an alias pipe with /bin/sh -c.
-		return exec.Command("/bin/sh", "-c", localize(command, home)), filepath.Join(home, "var")
+	{"forward", "", func(t *testing.T, home string) (*exec.Cmd, string) {
+		return exec.Command("/bin/sh", "-c", forwardCommand(t, home)), filepath.Join(home, "var")
 	}},
+}
+
+// forwardCommand returns the command of the .forward recipe, localized
+// to home. Postfix's local(8) runs such a pipe with /bin/sh -c.
+func forwardCommand(t *testing.T, home string) string {
+	t.Helper()
+	line := strings.TrimSpace(recipe(t, "forward"))
+	if !strings.HasPrefix(line, `"|`) || !strings.HasSuffix(line, `"`) {
+		t.Fatalf(".forward recipe %s is not a quoted pipe", line)
+	}
+	return localize(strings.TrimSuffix(strings.TrimPrefix(line, `"|`), `"`), home)
 }
 
 func writeFile(t *testing.T, path, text string) {
@@ -141,20 +148,15 @@ func TestDeliveryFailureRetried(t *testing.T) {
 	}
 }
 
-func TestDeliveryAliasKeepsOtherMail(t *testing.T) {
+func TestDeliveryForwardKeepsOtherMail(t *testing.T) {
 	cron, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "corpus", "tlsrpt-rs", "empty.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	home := t.TempDir()
-	var aliases deliveryRecipe
-	for _, r := range deliveryRecipes {
-		if r.name == "aliases" {
-			aliases = r
-		}
-	}
-	cmd, dir := aliases.setup(t, home)
+	cmd := exec.Command("/bin/sh", "-c", forwardCommand(t, home))
+	dir := filepath.Join(home, "var")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestRecipeProcmail(t *testing.T) {
 	if err := os.WriteFile(rcfile, []byte(localize(recipe(t, "procmailrc"), dir)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(dir, "tlsrpt"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "var"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	inbox := filepath.Join(dir, "inbox.mbox")
@@ -81,7 +81,7 @@ func TestRecipeProcmail(t *testing.T) {
 		return cmd
 	})
 
-	got := storeContent(t, filepath.Join(dir, "tlsrpt", "tlsrpt.jsonl"))
+	got := storeContent(t, filepath.Join(dir, "var", "tlsrpt.jsonl"))
 	want := storeContent(t, batchStore(t, dir, mails))
 	compareStores(t, got, want)
 	assertOnlyNonReportsDelivered(t, inbox)
@@ -97,7 +97,7 @@ func TestRecipeMaildrop(t *testing.T) {
 	if err := os.WriteFile(filter, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(dir, "tlsrpt"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "var"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	mails := corpusMails(t)
@@ -108,7 +108,7 @@ func TestRecipeMaildrop(t *testing.T) {
 		return cmd
 	})
 
-	got := storeContent(t, filepath.Join(dir, "tlsrpt", "tlsrpt.jsonl"))
+	got := storeContent(t, filepath.Join(dir, "var", "tlsrpt.jsonl"))
 	want := storeContent(t, batchStore(t, dir, mails))
 	compareStores(t, got, want)
 	assertOnlyNonReportsDelivered(t, inbox)
@@ -136,25 +136,13 @@ func assertOnlyNonReportsDelivered(t *testing.T, inbox string) {
 	}
 }
 
-func TestRecipeAliases(t *testing.T) {
-	line := strings.TrimSpace(recipe(t, "aliases"))
-	name, target, ok := strings.Cut(line, ":")
-	if !ok || name != "tlsrpt" {
-		t.Fatalf("aliases recipe %q is not of the form name: \"|command\"", line)
-	}
-	command := strings.TrimSpace(target)
-	if !strings.HasPrefix(command, `"|`) || !strings.HasSuffix(command, `"`) {
-		t.Fatalf("aliases target %s is not a quoted pipe", command)
-	}
-	command = strings.TrimSuffix(strings.TrimPrefix(command, `"|`), `"`)
-
+func TestRecipeForward(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "var"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	command = localize(command, dir)
+	command := forwardCommand(t, dir)
 	mails := corpusMails(t)
-	// Postfix's local(8) runs an alias pipe with /bin/sh -c.
 	deliverAll(t, mails, func(string) *exec.Cmd {
 		cmd := exec.Command("/bin/sh", "-c", command)
 		cmd.Env = testEnv(dir)
