@@ -91,7 +91,7 @@ fetched with BODY.PEEK[], so nothing in the mailbox changes unless
 		EnvName: envName,
 		ExitCodes: []cli.ExitCode{
 			{Code: cli.ExitOK, Meaning: "every selected message was written"},
-			{Code: cli.ExitFailure, Meaning: "TLS, login, mailbox, state file or output failure"},
+			{Code: cli.ExitFailure, Meaning: "TLS, login, mailbox, password file, CA file, state file or output failure"},
 			{Code: cli.ExitUsage, Meaning: "invalid flags or arguments"},
 			{Code: cli.ExitDataErr, Meaning: "some messages were skipped as too large; the rest was written"},
 			{Code: cli.ExitTempFail, Meaning: "the connection failed or broke, the server could not check " +

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -33,6 +34,10 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	opts, query, err := sessionOptions(&cfg, sources)
+	var readErr *fileReadError
+	if errors.As(err, &readErr) {
+		return cli.Exit(cli.ExitFailure, err)
+	}
 	if err != nil {
 		return cli.InvalidFlags(program, err)
 	}
@@ -323,7 +328,7 @@ func readPassword(cfg *config, sources map[string]cli.Source) (string, error) {
 	if cfg.passFile != "" && fileFrom > passFrom {
 		data, err := os.ReadFile(cfg.passFile)
 		if err != nil {
-			return "", fmt.Errorf("read -pass-file: %w", err)
+			return "", &fileReadError{flag: "-pass-file", err: err}
 		}
 		password := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 		if password == "" {
@@ -337,10 +342,27 @@ func readPassword(cfg *config, sources map[string]cli.Source) (string, error) {
 	return cfg.pass, nil
 }
 
+// fileReadError is a file named by a flag that cannot be read: the flag
+// is right, the file or its permissions are not, so the exit status is 1.
+type fileReadError struct {
+	flag string
+	err  error
+}
+
+func (e *fileReadError) Error() string {
+	msg := fmt.Sprintf("read %s: %v", e.flag, e.err)
+	if errors.Is(e.err, fs.ErrPermission) {
+		msg += fmt.Sprintf("; make the file readable by %s, which runs %s", cli.CurrentUser(), program)
+	}
+	return msg
+}
+
+func (e *fileReadError) Unwrap() error { return e.err }
+
 func loadCAs(path string) (*x509.CertPool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read -ca-file: %w", err)
+		return nil, &fileReadError{flag: "-ca-file", err: err}
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +197,36 @@ func TestStateLock(t *testing.T) {
 		t.Errorf("second run: exit code %d, stderr:\n%s", res.code, res.stderr)
 	}
 	unlock()
+}
+
+func TestPasswordFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "missing"), "read -pass-file: open " + filepath.Join(dir, "missing")},
+		// A directory cannot be read as a file, even by root.
+		{"directory", dir, "read -pass-file: read " + dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runFetch(t, nil, "-server", "127.0.0.1", "-user", "u", "-pass-file", tc.path)
+			if res.code != cli.ExitFailure {
+				t.Errorf("exit code %d, want %d: the flag is right, the file is not", res.code, cli.ExitFailure)
+			}
+			if !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, res.stderr)
+			}
+			if strings.Contains(res.stderr, "invalid flags") {
+				t.Errorf("stderr calls a file error a flag error:\n%s", res.stderr)
+			}
+		})
+	}
+}
+
+func TestFileReadErrorPermission(t *testing.T) {
+	err := &fileReadError{flag: "-pass-file", err: &fs.PathError{Op: "open", Path: "/etc/tlsrpt/imap-password", Err: fs.ErrPermission}}
+	want := "read -pass-file: open /etc/tlsrpt/imap-password: permission denied; make the file readable by "
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "which runs tlsrpt-fetch") {
+		t.Errorf("error %q, want it to start with %q and name the user that runs tlsrpt-fetch", err, want)
+	}
 }
