@@ -26,7 +26,7 @@ func logErrors(log *slog.Logger, res *extract.Result, rejectsFile string) {
 // because a silent exit status 0 puzzles a user testing one file. Without
 // -v, the skipped messages are not named, so the warning says how to see
 // them.
-func warnNoReport(log *slog.Logger, st stats, verbose bool) {
+func warnNoReport(log *slog.Logger, st stats, verbose bool, skippedFile string) {
 	if st.reports > 0 || st.skipped == 0 {
 		return
 	}
@@ -34,7 +34,10 @@ func warnNoReport(log *slog.Logger, st stats, verbose bool) {
 	if st.skipped == 1 {
 		msg = "no report found: 1 message carries none"
 	}
-	if !verbose {
+	switch {
+	case skippedFile != "":
+		msg += "; kept in " + skippedFile
+	case !verbose:
 		msg += " (run with -v to see which)"
 	}
 	log.Warn(msg)

@@ -160,7 +160,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log.Info("done", "reports", st.reports, "messages", st.messages, "skipped", st.skipped,
 		"errors", st.errors, "rejected", rejectedCount(rejects))
-	warnNoReport(log, st, cfg.verbose || cfg.debug)
+	warnNoReport(log, st, cfg.verbose || cfg.debug, cfg.skipped)
 	switch {
 	case err != nil:
 		return cli.Exit(cli.ExitFailure, err)

@@ -427,6 +427,16 @@ func TestRunSkipped(t *testing.T) {
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("skipped mbox holds\n%s\nwant only the cron mail\n%s", got, want.Bytes())
 	}
+
+	// A run that finds only mail without a report says where it went.
+	cronOnly := filepath.Join(t.TempDir(), "cron.eml")
+	if err := os.WriteFile(cronOnly, cron, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ = runCommand(t, nil, "-skipped", skipped, cronOnly)
+	if want := "no report found: 1 message carries none; kept in " + skipped; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
 }
 
 // buildCommand builds the command into a temporary directory.
