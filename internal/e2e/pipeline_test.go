@@ -230,6 +230,9 @@ func TestHourlyRetriesAfterStoreFailure(t *testing.T) {
 	if code != cli.ExitTempFail {
 		t.Errorf("run with a blocked store: exit status %d, want tlsrpt-ingest's 75\nstderr: %s", code, errOut)
 	}
+	if !strings.Contains(errOut, "tlsrpt-ingest failed with status 75; fetch.state is unchanged") {
+		t.Errorf("run with a blocked store: stderr does not name the failed command:\n%s", errOut)
+	}
 	if _, err := os.Stat(filepath.Join(varDir, "fetch.state")); err == nil {
 		t.Errorf("run with a blocked store: fetch.state was written, so the next run would skip these mails")
 	}
