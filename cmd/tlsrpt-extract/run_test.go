@@ -428,7 +428,7 @@ func TestRunSkipped(t *testing.T) {
 		t.Errorf("skipped mbox holds\n%s\nwant only the cron mail\n%s", got, want.Bytes())
 	}
 
-	// A run that finds only mail without a report says where it went.
+	// A run that finds only mail without a report names the file that keeps it.
 	cronOnly := filepath.Join(t.TempDir(), "cron.eml")
 	if err := os.WriteFile(cronOnly, cron, 0o600); err != nil {
 		t.Fatal(err)

@@ -293,7 +293,7 @@ func (g *Generator) largeReport(size int) []byte {
 			FailureReasonCode:  "450 4.7.0",
 		}
 	}
-	one, err := json.Marshal(detail(0))
+	sample, err := json.Marshal(detail(0))
 	if err != nil {
 		panic(err) // the struct holds only strings and ints
 	}
@@ -302,7 +302,7 @@ func (g *Generator) largeReport(size int) []byte {
 	p.Policy.Type = "sts"
 	p.Policy.Domain = "example.net"
 	p.Policy.Strings = []string{"version: STSv1", "mode: enforce", "mx: *.example.net", "max_age: 604800"}
-	for i := range max(1, size/(len(one)+1)) {
+	for i := range max(1, size/(len(sample)+1)) {
 		p.FailureDetails = append(p.FailureDetails, detail(i))
 	}
 	p.Summary.Failed = len(p.FailureDetails)
