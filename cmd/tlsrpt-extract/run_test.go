@@ -347,15 +347,7 @@ func TestRunRejectsFileOverLimit(t *testing.T) {
 	if !strings.Contains(stderr, "kept in "+rejects) {
 		t.Errorf("stderr does not say where the message was kept:\n%s", stderr)
 	}
-	f, err := os.Open(rejects)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	msg, err := mbox.NewReader(f, 0).Next()
-	if err != nil {
-		t.Fatalf("reading the rejects mbox: %v", err)
-	}
+	msg := firstMessage(t, rejects)
 	if !bytes.Equal(msg.Data, data) {
 		t.Errorf("rejected message differs from %s", path)
 	}
@@ -481,16 +473,23 @@ func TestBinaryRejectsBeforeBrokenPipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(rejects)
+	msg := firstMessage(t, rejects)
+	if !bytes.Equal(msg.Data, want) {
+		t.Errorf("the rejects mbox holds another message than the one reported as kept")
+	}
+}
+
+// firstMessage returns the first message of the mbox file at path.
+func firstMessage(t *testing.T, path string) *mbox.Message {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	msg, err := mbox.NewReader(f, 0).Next()
 	if err != nil {
-		t.Fatalf("reading the rejects mbox: %v", err)
+		t.Fatalf("reading the mbox %s: %v", path, err)
 	}
-	if !bytes.Equal(msg.Data, want) {
-		t.Errorf("the rejects mbox holds another message than the one reported as kept")
-	}
+	return msg
 }

@@ -181,6 +181,22 @@ func TestRecipeCrontab(t *testing.T) {
 	}
 }
 
+// startCorpusServer starts an in-memory IMAP server holding the corpus
+// mails, closed when the test ends.
+func startCorpusServer(t *testing.T) *imaptest.Server {
+	t.Helper()
+	messages, err := imaptest.ReadFiles(filepath.Join(repoRoot, "testdata", "corpus", "*", "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := imaptest.StartMemServer(imaptest.MemOptions{Mailboxes: map[string][]imaptest.Message{"INBOX": messages}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return server
+}
+
 // installHourly writes the hourly script recipe to dir/sbin, where the
 // localized crontab and unit look for it.
 func installHourly(t *testing.T, dir string) string {
@@ -197,15 +213,7 @@ func installHourly(t *testing.T, dir string) string {
 }
 
 func TestHourlyRetriesAfterStoreFailure(t *testing.T) {
-	messages, err := imaptest.ReadFiles(filepath.Join(repoRoot, "testdata", "corpus", "*", "*.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := imaptest.StartMemServer(imaptest.MemOptions{Mailboxes: map[string][]imaptest.Message{"INBOX": messages}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	server := startCorpusServer(t)
 
 	dir := t.TempDir()
 	hourly := installHourly(t, dir)
@@ -315,15 +323,7 @@ func TestRecipeSystemd(t *testing.T) {
 	}
 
 	// Run ExecStart the way systemd would, with the EnvironmentFile's variables.
-	messages, err := imaptest.ReadFiles(filepath.Join(repoRoot, "testdata", "corpus", "*", "*.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := imaptest.StartMemServer(imaptest.MemOptions{Mailboxes: map[string][]imaptest.Message{"INBOX": messages}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	server := startCorpusServer(t)
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, server.CAPEM, 0o644); err != nil {
 		t.Fatal(err)
