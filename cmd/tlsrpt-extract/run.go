@@ -82,16 +82,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		inputs = []string{"-"}
 	}
 
-	var rejects, skipped *rejectWriter
+	var rejects, skipped *mboxAppender
 	if cfg.rejects != "" {
 		var err error
-		if rejects, err = openRejects("-rejects", cfg.rejects); err != nil {
+		if rejects, err = openMboxAppender("-rejects", cfg.rejects); err != nil {
 			return cli.Exit(cli.ExitFailure, err)
 		}
 	}
 	if cfg.skipped != "" {
 		var err error
-		if skipped, err = openRejects("-skipped", cfg.skipped); err != nil {
+		if skipped, err = openMboxAppender("-skipped", cfg.skipped); err != nil {
 			if rejects != nil {
 				rejects.close()
 			}
@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if flushErr := out.Flush(); err == nil && flushErr != nil {
 		err = fmt.Errorf("writing output: %w", flushErr)
 	}
-	for _, w := range []*rejectWriter{rejects, skipped} {
+	for _, w := range []*mboxAppender{rejects, skipped} {
 		if w == nil {
 			continue
 		}
@@ -207,23 +207,23 @@ func logReport(log *slog.Logger, res *extract.Result, r *report.Report) {
 	}
 }
 
-// rejectWriter appends messages to the mbox file of -rejects or -skipped.
-type rejectWriter struct {
+// mboxAppender appends messages to the mbox file of -rejects or -skipped.
+type mboxAppender struct {
 	flag  string // "-rejects" or "-skipped", for errors
 	f     *os.File
 	w     *mbox.Writer
 	count int
 }
 
-func openRejects(flagName, name string) (*rejectWriter, error) {
+func openMboxAppender(flagName, name string) (*mboxAppender, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s file: %w", flagName, cli.ExplainOpenError(program, flagName, name, err, "no input was read"))
 	}
-	return &rejectWriter{flag: flagName, f: f, w: mbox.NewWriter(f)}, nil
+	return &mboxAppender{flag: flagName, f: f, w: mbox.NewWriter(f)}, nil
 }
 
-func (rw *rejectWriter) write(res *extract.Result) error {
+func (rw *mboxAppender) write(res *extract.Result) error {
 	postmark := res.Postmark
 	if postmark == "" {
 		postmark = mbox.Postmark("MAILER-DAEMON", time.Now())
@@ -252,7 +252,7 @@ func (rw *rejectWriter) write(res *extract.Result) error {
 
 // close flushes and syncs the file, so that a message a mail filter
 // counts as delivered is on disk, and closes it.
-func (rw *rejectWriter) close() error {
+func (rw *mboxAppender) close() error {
 	err := rw.w.Flush()
 	if err == nil && rw.count > 0 {
 		err = rw.f.Sync()
@@ -266,7 +266,7 @@ func (rw *rejectWriter) close() error {
 	return nil
 }
 
-func rejectedCount(rw *rejectWriter) int {
+func rejectedCount(rw *mboxAppender) int {
 	if rw == nil {
 		return 0
 	}
